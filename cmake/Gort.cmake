@@ -1,0 +1,261 @@
+# Build machinery shared by the labs and the solution.
+#
+# A lab folder declares its files with gort_lab(); every source file becomes
+# its own OBJECT library, once from the student's folder ("starter") and once
+# from solution/labNN/ ("ref"). Runtimes are then *lists of object libraries*:
+# the student runtime, the finished runtime, and each grader-verification
+# variant pick, file by file, which copy to link. Nothing is compiled twice.
+
+# --- flags for our own code -------------------------------------------------
+add_library(gort_flags INTERFACE)
+target_compile_options(gort_flags INTERFACE
+  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Werror>)
+target_include_directories(gort_flags INTERFACE
+  $<BUILD_INTERFACE:${GORT_ROOT}/labs/common/include>
+  $<INSTALL_INTERFACE:include>)
+target_link_libraries(gort_flags INTERFACE Threads::Threads)
+
+if(GORT_SANITIZE STREQUAL "address")
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+  add_compile_definitions(GORT_ASAN=1)
+elseif(GORT_SANITIZE STREQUAL "thread")
+  add_compile_options(-fsanitize=thread)
+  add_link_options(-fsanitize=thread)
+  add_compile_definitions(GORT_TSAN=1)
+elseif(NOT GORT_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "GORT_SANITIZE must be empty, 'address' or 'thread' (got '${GORT_SANITIZE}')")
+endif()
+
+if(GORT_SWITCH_BACKEND STREQUAL "fcontext")
+  find_package(Boost 1.70 REQUIRED COMPONENTS context)
+  add_compile_definitions(GORT_SWITCH_BACKEND_FCONTEXT=1)
+  target_link_libraries(gort_flags INTERFACE Boost::context)
+elseif(NOT GORT_SWITCH_BACKEND STREQUAL "asm")
+  message(FATAL_ERROR "GORT_SWITCH_BACKEND must be 'asm' or 'fcontext' (got '${GORT_SWITCH_BACKEND}')")
+endif()
+
+# Grading timeouts (seconds), scaled by GRADE_TIMEOUT_SCALE in the environment.
+set(GORT_TIMEOUT_SCALE 1)
+if(DEFINED ENV{GRADE_TIMEOUT_SCALE})
+  set(GORT_TIMEOUT_SCALE $ENV{GRADE_TIMEOUT_SCALE})
+endif()
+
+function(_gort_id out text)
+  string(MAKE_C_IDENTIFIER "${text}" id)
+  set(${out} ${id} PARENT_SCOPE)
+endfunction()
+
+# gort_lab(NUMBER 01 NAME threads SOURCES a.cpp b.S TESTS tests/x.cpp TIMEOUT 10)
+#   SOURCES: files the student writes, relative to the lab folder; solution/labNN/
+#            holds a finished file of the same name.
+#   TESTS:   the lab's grader sources (doctest, GRADED_TEST cases).
+#   TIMEOUT: per-test wall-clock limit in seconds before GRADE_TIMEOUT_SCALE.
+function(gort_lab)
+  cmake_parse_arguments(L "" "NUMBER;NAME;TIMEOUT" "SOURCES;TESTS" ${ARGN})
+  set(dir ${CMAKE_CURRENT_LIST_DIR})
+  set(nn ${L_NUMBER})
+  if(NOT L_TIMEOUT)
+    set(L_TIMEOUT 10)
+  endif()
+  set_property(GLOBAL APPEND PROPERTY GORT_LABS ${nn})
+  set_property(GLOBAL PROPERTY GORT_LAB_${nn}_DIR ${dir})
+  set_property(GLOBAL PROPERTY GORT_LAB_${nn}_NAME ${L_NAME})
+  set_property(GLOBAL PROPERTY GORT_LAB_${nn}_SOURCES ${L_SOURCES})
+  set_property(GLOBAL PROPERTY GORT_LAB_${nn}_TIMEOUT ${L_TIMEOUT})
+  foreach(src IN LISTS L_SOURCES)
+    _gort_id(id ${src})
+    add_library(gort_l${nn}_${id}_starter OBJECT ${dir}/${src})
+    target_link_libraries(gort_l${nn}_${id}_starter PRIVATE gort_flags)
+    target_compile_definitions(gort_l${nn}_${id}_starter PRIVATE GORT_STARTER=1)
+    if(GORT_HAVE_SOLUTION)
+      set(ref ${GORT_ROOT}/solution/lab${nn}/${src})
+      if(NOT EXISTS ${ref})
+        message(FATAL_ERROR "solution/lab${nn}/${src} is missing: every lab file needs a finished copy in solution/")
+      endif()
+      add_library(gort_l${nn}_${id}_ref OBJECT ${ref})
+      target_link_libraries(gort_l${nn}_${id}_ref PRIVATE gort_flags)
+      target_include_directories(gort_l${nn}_${id}_ref PRIVATE ${GORT_ROOT}/solution/lab${nn})
+    endif()
+  endforeach()
+  add_library(gort_l${nn}_tests OBJECT ${L_TESTS})
+  target_link_libraries(gort_l${nn}_tests PRIVATE gort_flags gort_grader_api)
+  target_include_directories(gort_l${nn}_tests PRIVATE ${dir}/tests)
+  target_compile_definitions(gort_l${nn}_tests PRIVATE GORT_TEST_LAB="${nn}"
+                             GORT_TEST_HANDOUT="labs/${nn}-${L_NAME}/README.md")
+endfunction()
+
+# Object libraries of a runtime in which labs listed in REF come from solution/
+# and the others from the student folders; REPLACE_LAB/REPLACE_TARGET swap the
+# named files of one lab for a mutant's object library.
+function(gort_runtime_objects out)
+  cmake_parse_arguments(R "" "REPLACE_LAB;REPLACE_TARGET" "REF;REPLACE_FILES" ${ARGN})
+  get_property(labs GLOBAL PROPERTY GORT_LABS)
+  set(objs gort_common)
+  foreach(nn IN LISTS labs)
+    get_property(srcs GLOBAL PROPERTY GORT_LAB_${nn}_SOURCES)
+    set(kind starter)
+    if(nn IN_LIST R_REF)
+      set(kind ref)
+    endif()
+    foreach(src IN LISTS srcs)
+      _gort_id(id ${src})
+      if(nn STREQUAL R_REPLACE_LAB AND src IN_LIST R_REPLACE_FILES)
+        continue()
+      endif()
+      list(APPEND objs gort_l${nn}_${id}_${kind})
+    endforeach()
+  endforeach()
+  if(R_REPLACE_TARGET)
+    list(APPEND objs ${R_REPLACE_TARGET})
+  endif()
+  set(${out} ${objs} PARENT_SCOPE)
+endfunction()
+
+# A grader executable: the tests of TEST_LABS linked with the given runtime objects.
+function(gort_grader_exe name)
+  cmake_parse_arguments(G "" "" "TEST_LABS;OBJECTS" ${ARGN})
+  add_executable(${name})
+  foreach(nn IN LISTS G_TEST_LABS)
+    target_link_libraries(${name} PRIVATE gort_l${nn}_tests)
+  endforeach()
+  target_link_libraries(${name} PRIVATE gort_grader_main ${G_OBJECTS} gort_flags gort_grader_api)
+endfunction()
+
+function(_gort_parse_reference out)
+  get_property(labs GLOBAL PROPERTY GORT_LABS)
+  string(REPLACE "," ";" req "${GORT_REFERENCE}")
+  set(result "")
+  foreach(r IN LISTS req)
+    string(STRIP "${r}" r)
+    if(r STREQUAL "")
+      continue()
+    elseif(r STREQUAL "all")
+      set(result ${labs})
+    elseif(r MATCHES "^[0-9]$")
+      list(APPEND result 0${r})
+    elseif(r MATCHES "^[0-9][0-9]$")
+      list(APPEND result ${r})
+    else()
+      message(FATAL_ERROR "REFERENCE=${GORT_REFERENCE}: '${r}' is not a lab number (write e.g. REFERENCE=01,02 or REFERENCE=all)")
+    endif()
+  endforeach()
+  foreach(r IN LISTS result)
+    if(NOT r IN_LIST labs)
+      message(FATAL_ERROR "REFERENCE=${GORT_REFERENCE}: there is no lab ${r} (labs here: ${labs})")
+    endif()
+  endforeach()
+  if(result AND NOT GORT_HAVE_SOLUTION)
+    message(FATAL_ERROR "REFERENCE=${GORT_REFERENCE} needs the reference implementation in solution/, "
+      "which this copy of the course does not have. Ask your instructor for the reference, or grade without REFERENCE.")
+  endif()
+  list(REMOVE_DUPLICATES result)
+  set(${out} ${result} PARENT_SCOPE)
+endfunction()
+
+# Called once every lab is declared: the student runtime, the graders, and
+# (with the solution present) the grader-verification variants.
+function(gort_finalize_labs)
+  get_property(labs GLOBAL PROPERTY GORT_LABS)
+  _gort_parse_reference(ref_labs)
+  set_property(GLOBAL PROPERTY GORT_REFERENCE_LABS ${ref_labs})
+  message(STATUS "gort labs: ${labs}; taken from solution/: ${ref_labs}")
+
+  gort_runtime_objects(student_objs REF ${ref_labs})
+  add_library(gort_student STATIC)
+  target_link_libraries(gort_student PUBLIC gort_flags ${student_objs})
+
+  set(manifest "")
+  set(earlier "")
+  foreach(nn IN LISTS labs)
+    list(APPEND earlier ${nn})
+    get_property(timeout GLOBAL PROPERTY GORT_LAB_${nn}_TIMEOUT)
+    math(EXPR t "${timeout} * ${GORT_TIMEOUT_SCALE}")
+    gort_grader_exe(lab${nn}_grader TEST_LABS ${nn} OBJECTS ${student_objs})
+    string(APPEND manifest "${nn} ${t} $<TARGET_FILE:lab${nn}_grader>\n")
+    if(NOT GORT_HAVE_SOLUTION)
+      # A handed-out copy: ctest runs the student's graders directly.
+      doctest_discover_tests(lab${nn}_grader TEST_PREFIX "lab${nn}/"
+        PROPERTIES LABELS "grade;lab${nn}" TIMEOUT ${t})
+    endif()
+  endforeach()
+  file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/grade-manifest.txt CONTENT "${manifest}")
+  add_custom_target(graders)
+  foreach(nn IN LISTS labs)
+    add_dependencies(graders lab${nn}_grader)
+  endforeach()
+
+  if(GORT_HAVE_SOLUTION AND GORT_VERIFY_GRADERS)
+    _gort_verify_variants()
+  endif()
+endfunction()
+
+function(_gort_verify_variants)
+  get_property(labs GLOBAL PROPERTY GORT_LABS)
+  find_package(Python3 REQUIRED COMPONENTS Interpreter)
+  set(gradelib ${GORT_ROOT}/scripts/gradelib.py)
+  set(upto "")
+  set(before "")
+  foreach(nn IN LISTS labs)
+    list(APPEND upto ${nn})
+    get_property(timeout GLOBAL PROPERTY GORT_LAB_${nn}_TIMEOUT)
+    math(EXPR t "${timeout} * ${GORT_TIMEOUT_SCALE}")
+    get_property(srcs GLOBAL PROPERTY GORT_LAB_${nn}_SOURCES)
+
+    # (b) reference for labs <= NN, the pristine starters after it: every test passes.
+    gort_runtime_objects(ref_objs REF ${upto})
+    gort_grader_exe(verify_lab${nn}_reference TEST_LABS ${upto} OBJECTS ${ref_objs})
+    doctest_discover_tests(verify_lab${nn}_reference TEST_PREFIX "reference/lab${nn}: "
+      PROPERTIES LABELS "verify;reference;lab${nn}" TIMEOUT ${t})
+
+    if(NOT GORT_VERIFY_MUTANTS)
+      list(APPEND before ${nn})
+      continue()
+    endif()
+    # (a) pristine starter for lab NN (+ reference before it): lab NN's graded
+    #     tests all fail, earlier labs' tests all pass.
+    gort_runtime_objects(starter_objs REF ${before})
+    gort_grader_exe(verify_lab${nn}_starter TEST_LABS ${upto} OBJECTS ${starter_objs})
+    add_test(NAME "verify/lab${nn}/starter-fails"
+      COMMAND Python3::Interpreter ${gradelib} verify --mode starter --lab ${nn}
+              --timeout ${t} --exe $<TARGET_FILE:verify_lab${nn}_starter>)
+    set_tests_properties("verify/lab${nn}/starter-fails" PROPERTIES LABELS "verify;lab${nn}")
+
+    # (c) each mutant is caught by the test its EXPECT file names.
+    file(GLOB mutant_dirs LIST_DIRECTORIES true ${GORT_ROOT}/solution/mutants/lab${nn}/*)
+    foreach(mdir IN LISTS mutant_dirs)
+      if(NOT IS_DIRECTORY ${mdir})
+        continue()
+      endif()
+      get_filename_component(mname ${mdir} NAME)
+      _gort_id(mid ${mname})
+      if(NOT EXISTS ${mdir}/EXPECT)
+        message(FATAL_ERROR "mutant ${mdir} has no EXPECT file naming the test that must catch it")
+      endif()
+      set(mfiles "")
+      set(mpaths "")
+      foreach(src IN LISTS srcs)
+        if(EXISTS ${mdir}/${src})
+          list(APPEND mfiles ${src})
+          list(APPEND mpaths ${mdir}/${src})
+        endif()
+      endforeach()
+      if(NOT mfiles)
+        message(FATAL_ERROR "mutant ${mdir} replaces no file of lab ${nn} (files: ${srcs})")
+      endif()
+      add_library(gort_mut_l${nn}_${mid} OBJECT ${mpaths})
+      target_link_libraries(gort_mut_l${nn}_${mid} PRIVATE gort_flags)
+      target_include_directories(gort_mut_l${nn}_${mid} PRIVATE ${GORT_ROOT}/solution/lab${nn})
+      gort_runtime_objects(mut_objs REF ${upto} REPLACE_LAB ${nn} REPLACE_FILES ${mfiles}
+                           REPLACE_TARGET gort_mut_l${nn}_${mid})
+      gort_grader_exe(verify_lab${nn}_mutant_${mid} TEST_LABS ${nn} OBJECTS ${mut_objs})
+      add_test(NAME "verify/lab${nn}/mutant/${mname}"
+        COMMAND Python3::Interpreter ${gradelib} verify --mode mutant --lab ${nn}
+                --timeout ${t} --expect-file ${mdir}/EXPECT
+                --exe $<TARGET_FILE:verify_lab${nn}_mutant_${mid}>)
+      set_tests_properties("verify/lab${nn}/mutant/${mname}" PROPERTIES LABELS "verify;mutant;lab${nn}")
+    endforeach()
+    list(APPEND before ${nn})
+  endforeach()
+endfunction()

@@ -1,0 +1,74 @@
+// Lab 02 — execution contexts: what a goroutine switch saves and restores.
+//
+// A context is a suspended computation: a stack plus the registers the code
+// running on it expects to find unchanged. Under the x86-64 System V ABI (and
+// AAPCS64) a function call may clobber every *caller-saved* register, so a
+// switch that looks like a function call only has to keep the *callee-saved*
+// ones — rbx, rbp, r12–r15, the stack pointer, the return address, and the
+// two FP control words (MXCSR, x87 CW). The raw switch pushes those onto the
+// current stack, stores the stack pointer, loads the other one and pops.
+// (Go's own gogo/mcall saves even less — SP, PC, BP and g — because Go's
+// internal ABI has no callee-saved registers; see the Lab 02 handout.)
+//
+// Layers:
+//   gort_switch_context_raw  — the student's assembly (switch_context.S)
+//   make_context             — the student's stack set-up (context.cpp)
+//   switch_context           — provided: the raw switch plus the sanitizer
+//                              annotations ASan and TSan need (context_switch.cpp)
+// The solution has a second backend behind the same three functions:
+// Boost.Context's fcontext (GORT_SWITCH_BACKEND=fcontext).
+#pragma once
+
+#include <cstddef>
+
+namespace gort::ctx {
+
+/// A suspended execution context.
+struct Context {
+  /// Saved stack pointer (asm backend) or fcontext_t (fcontext backend);
+  /// null for a context that has never been suspended (a thread's own stack
+  /// before its first switch away).
+  void* sp = nullptr;
+  /// Bounds of this context's stack; null/0 for a thread's original stack.
+  void* stack_lo = nullptr;
+  std::size_t stack_size = 0;
+  /// Sanitizer bookkeeping, used only in ASan/TSan builds.
+  void* asan_fake_stack = nullptr;
+  void* tsan_fiber = nullptr;
+  bool tsan_owned = false;
+};
+
+/// Entry function of a fresh context. It must not return: a context ends by
+/// switching away for the last time. If it does return, the provided start
+/// routine prints "fatal error: context entry function returned" and aborts,
+/// so it can never fall off the top of its stack.
+using EntryFn = void (*)(void* arg);
+
+/// Prepares @p ctx so that the first switch_context() to it starts running
+/// entry(arg) on the stack [stack_lo, stack_lo + stack_size), with the stack
+/// pointer 16-byte aligned as the ABI requires at a function's entry.
+/// Does not switch. Any thread may call it. Throws std::invalid_argument if
+/// the stack is null or too small (< 1 KiB).
+void make_context(Context& ctx, void* stack_lo, std::size_t stack_size, EntryFn entry, void* arg);
+
+/// Saves the calling context into @p from and resumes @p to. Returns when
+/// some other context switches back to @p from. Never throws; an exception
+/// must never propagate across a switch.
+void switch_context(Context& from, Context& to) noexcept;
+
+/// Releases per-context sanitizer state (TSan fiber) of a context that will
+/// never run again. Call before reusing its stack for a new make_context().
+void release_context(Context& ctx) noexcept;
+
+}  // namespace gort::ctx
+
+extern "C" {
+/// The raw switch (Lab 02, assembly): pushes the callee-saved state onto the
+/// current stack, stores the stack pointer to *save_sp, loads load_sp and
+/// pops the state saved there, then returns into the resumed context.
+void gort_switch_context_raw(void** save_sp, void* load_sp) noexcept;
+
+/// The C++ function a fresh context starts in (provided; make_context arranges
+/// for the first switch to reach it through the assembly trampoline).
+[[noreturn]] void gort_context_start(gort::ctx::EntryFn entry, void* arg) noexcept;
+}

@@ -1,0 +1,56 @@
+// Lab 02 — goroutine stacks.
+//
+// A stack is an mmap'd region: the kernel commits pages only when they are
+// first touched, so a 64 KiB stack of which a goroutine uses 3 KiB costs
+// about 4 KiB of memory. Below the usable region sits a guard page mapped
+// PROT_NONE: running off the bottom faults there, and the provided SIGSEGV
+// handler (running on an alternate signal stack) reports
+// "fatal error: stack overflow" naming the goroutine, instead of silently
+// corrupting whatever memory lies below.
+//
+// Each guard page is a separate memory mapping, and Linux allows 65530
+// mappings per process by default, so at most ~32k guarded stacks can be
+// live at once. A runtime that wants a million goroutines allocates
+// unguarded stacks and checks a canary word at the stack's bottom on every
+// switch instead (see docs/ARCHITECTURE.md, "Stacks").
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace gort::ctx {
+
+/// A stack: usable bytes [lo, lo + size); `guard` bytes of PROT_NONE below lo.
+struct Stack {
+  void* lo = nullptr;
+  std::size_t size = 0;
+  std::size_t guard = 0;
+  /// One past the highest usable byte: where a fresh stack starts growing down.
+  void* hi() const noexcept { return static_cast<char*>(lo) + size; }
+};
+
+/// Maps a stack of at least @p size usable bytes (rounded up to whole pages),
+/// committed lazily, with one guard page below it when @p guard_page is true.
+/// Throws std::bad_alloc if the kernel refuses the mapping (e.g. out of
+/// memory or out of map count) and std::invalid_argument if size == 0.
+Stack stack_alloc(std::size_t size, bool guard_page = true);
+
+/// Unmaps a stack made by stack_alloc (guard page included) and resets it to
+/// empty. Freeing an empty Stack does nothing. Never throws.
+void stack_free(Stack& stack) noexcept;
+
+/// The value written at a stack's lowest word when it has no guard page.
+inline constexpr std::uint64_t kStackCanary = 0x676f72745f535441ull;  // "gort_STA"
+
+/// Tells the SIGSEGV handler which stack the calling thread is running on and
+/// which goroutine (or coroutine) id owns it, so a fault in its guard page is
+/// reported as that goroutine's stack overflow. Pass nullptr when switching
+/// back to the thread's own stack. Provided (stack_guard.cpp); async-signal-safe.
+void set_current_stack(const Stack* stack, std::uint64_t owner_id) noexcept;
+
+/// Installs (once per process) the SIGSEGV/SIGBUS handler that names stack
+/// overflows, and (once per thread) its alternate signal stack. Idempotent;
+/// any thread may call it. Provided.
+void install_overflow_handler();
+
+}  // namespace gort::ctx

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# `make doctor`: checks everything gort needs and says exactly what is wrong.
+# Changes nothing. Exit status: 0 when the labs can be built and graded here.
+set -u
+fail=0
+ok()   { printf '  ok    %-22s %s\n' "$1" "$2"; }
+bad()  { printf '  FAIL  %-22s %s\n' "$1" "$2"; fail=1; }
+warn() { printf '  warn  %-22s %s\n' "$1" "$2"; }
+
+echo "gort doctor"
+os=$(uname -s)
+if [ "$os" = Linux ]; then ok "operating system" "Linux $(uname -r)"
+else bad "operating system" "$os: gort needs Linux (futex, epoll, mmap guard pages)"; fi
+
+arch=$(uname -m)
+case "$arch" in
+  x86_64) ok "CPU architecture" "x86-64: every lab and the solution are supported" ;;
+  aarch64) warn "CPU architecture" "aarch64: the solution runs here; the Lab 02 assembly task is written for x86-64 (do it under qemu-x86_64, or use REFERENCE=02)" ;;
+  *) bad "CPU architecture" "$arch is unsupported: the context switch exists for x86-64 and aarch64 only" ;;
+esac
+
+if command -v g++ >/dev/null; then
+  v=$(g++ -dumpversion | cut -d. -f1)
+  if [ "$v" -ge 12 ]; then ok "C++ compiler" "g++ $(g++ -dumpversion)"
+  else bad "C++ compiler" "g++ $(g++ -dumpversion) is too old: C++20 needs g++ 12 or newer"; fi
+else bad "C++ compiler" "g++ not found: sudo apt-get install g++"; fi
+
+if command -v cmake >/dev/null; then
+  v=$(cmake --version | head -1 | awk '{print $3}')
+  if printf '3.25\n%s\n' "$v" | sort -V -C; then ok "CMake" "$v"
+  else bad "CMake" "$v is too old: need 3.25 or newer (Debian 12 has it)"; fi
+else bad "CMake" "cmake not found: sudo apt-get install cmake"; fi
+
+command -v python3 >/dev/null && ok "Python" "$(python3 --version 2>&1) (runs the grader)" || bad "Python" "python3 not found: sudo apt-get install python3"
+
+check_pkg() { # name package required what
+  if command -v dpkg-query >/dev/null && dpkg-query -W -f='${db:Status-Abbrev}' "$2" 2>/dev/null | grep -q '^ii'; then
+    ok "$1" "$2 installed"
+  elif [ "$3" = yes ]; then bad "$1" "$2 missing ($4): sudo apt-get install $2 — or just run make demo / make test, which install it"
+  else warn "$1" "$2 missing ($4); make test / make bench install it"; fi
+}
+check_pkg "doctest" doctest-dev yes "the graders"
+check_pkg "Boost.Context" libboost-context-dev yes "the fcontext switch backend"
+check_pkg "Doxygen" doxygen no "make docs"
+check_pkg "Graphviz" graphviz no "make docs diagrams"
+check_pkg "Boost.Fiber" libboost-fiber-dev no "make bench comparison"
+check_pkg "Go" golang-go no "make bench comparison"
+
+if [ -r /proc/sys/vm/max_map_count ]; then
+  m=$(cat /proc/sys/vm/max_map_count)
+  ok "vm.max_map_count" "$m (each guarded stack is a mapping: ~$((m / 2)) guarded stacks at most; beyond that gort uses canary-checked stacks)"
+fi
+cores=$(nproc)
+ok "hardware threads" "$cores (default number of Ps)"
+[ -d solution ] && ok "solution/" "present: REFERENCE= and make test's grader checks are available" \
+                || warn "solution/" "absent (a student copy): REFERENCE= is unavailable"
+echo
+if [ $fail -eq 0 ]; then echo "Everything needed is here."; else echo "Fix the FAIL lines above, then run make doctor again."; fi
+exit $fail

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `make grade LAB=NN [REFERENCE=...]`: builds the student runtime (labs in
+# REFERENCE taken from solution/) and scores lab NN plus every earlier lab.
+set -uo pipefail
+lab=$1; ref=$2
+root=$(cd "$(dirname "$0")/.." && pwd)
+if ! [[ "$lab" =~ ^[0-9]{1,2}$ ]]; then
+  echo "usage: make grade LAB=NN [REFERENCE=01,02|all]   e.g. make grade LAB=01" >&2
+  exit 2
+fi
+lab=$(printf '%02d' "$((10#$lab))")
+ls -d "$root"/labs/"$lab"-* >/dev/null 2>&1 || { echo "gort: there is no lab $lab (labs: $(cd "$root/labs" && ls -d [0-9]* | tr '\n' ' '))" >&2; exit 2; }
+"$root/scripts/deps.sh" core || exit 1
+build=${BUILD:-build}/grade
+if ! "$root/scripts/build.sh" "$build" graders -DGORT_REFERENCE="$ref" \
+      -DGORT_VERIFY_GRADERS=OFF -DGORT_BUILD_DOCS=OFF; then
+  echo >&2
+  echo "gort: the lab code does not build, so nothing can be graded: fix the first error above" >&2
+  echo "      (or restore a lab's starter with 'make reset LAB=NN', or use REFERENCE= for a lab you are not working on)." >&2
+  exit 1
+fi
+exec python3 "$root/scripts/gradelib.py" grade --build "$build" --lab "$lab"

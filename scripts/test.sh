@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# `make test`: everything CI runs, in one command.
+#
+#   1. dev       the finished runtime + every grader variant (reference,
+#                pristine starter, mutants) + harness self-test + solution tests
+#   2. docs      Doxygen: undocumented public API fails the build
+#   3. handout   a copy without solution/ builds and grades (low score, exit ≠ 0)
+#   4. consumer  cmake --install + find_package(gort) from an outside project
+#   5. fcontext  the reference tests on the Boost.Context switch backend
+#   6. asan      ASan+UBSan build of the reference and solution tests
+#   7. tsan      TSan build (fiber-annotated switches) of the same
+#   8. aarch64   the aarch64 switch under qemu (when the cross tools exist)
+# GORT_TEST_ONLY="dev docs" runs a subset (for local iteration; CI runs all).
+# Long stress runs are not here: `ctest -L stress` in build/dev runs them.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+B=${BUILD:-build}
+only=" ${GORT_TEST_ONLY:-dev docs handout consumer fcontext asan tsan aarch64} "
+
+scripts/deps.sh test || exit 1
+
+passed=0; failed=0; summary=()
+count_ctest() { # parse ctest's closing line from a log
+  local line
+  line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$1" | tail -1)
+  if [ -n "$line" ]; then
+    local total fails
+    total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line")
+    fails=$(sed -E 's/.*passed, ([0-9]+) tests? failed.*/\1/' <<<"$line")
+    passed=$((passed + total - fails)); failed=$((failed + fails))
+    return 0
+  fi
+  return 1
+}
+run_step() { # name command...
+  local name=$1; shift
+  [[ "$only" == *" $name "* ]] || return 0
+  local log="$B/test-logs/$name.log" start=$SECONDS rc
+  mkdir -p "$B/test-logs"
+  echo "=== make test: $name ==="
+  "$@" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  if ! count_ctest "$log"; then
+    if [ $rc -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+  elif [ $rc -ne 0 ] && ! grep -qE ', [1-9][0-9]* tests? failed' "$log"; then
+    failed=$((failed + 1))  # the build or a script failed outside ctest
+  fi
+  summary+=("$(printf '%-9s %-6s %4ss  (log: %s)' "$name" "$([ $rc -eq 0 ] && echo ok || echo FAILED)" $((SECONDS - start)) "$log")")
+}
+
+ctest_in() { local dir=$1; shift; ctest --test-dir "$dir" -j"$JOBS" --output-on-failure --timeout 300 "$@"; }
+
+step_dev() {
+  scripts/build.sh "$B/dev" all && ctest_in "$B/dev" -LE stress
+}
+step_docs() { scripts/build.sh "$B/dev" docs; }
+step_handout() { scripts/check-handout.sh "$B/handout-check"; }
+step_consumer() {
+  if [ -x scripts/check-consumer.sh ]; then scripts/check-consumer.sh "$B/dev"
+  else echo "no outside-consumer check yet (scripts/check-consumer.sh)"; fi
+}
+variant() { # dir label-regex cmake-options...
+  local dir=$1 labels=$2; shift 2
+  scripts/build.sh "$dir" all -DGORT_VERIFY_MUTANTS=OFF -DGORT_BUILD_DOCS=OFF "$@" &&
+    ctest_in "$dir" -L "$labels" -LE stress
+}
+step_fcontext() { variant "$B/fcontext" 'reference|solution|harness' -DGORT_SWITCH_BACKEND=fcontext; }
+step_asan() { variant "$B/asan" 'reference|solution' -DGORT_SANITIZE=address -DCMAKE_BUILD_TYPE=Debug; }
+step_tsan() { variant "$B/tsan" 'reference|solution' -DGORT_SANITIZE=thread -DCMAKE_BUILD_TYPE=RelWithDebInfo; }
+step_aarch64() {
+  if [ -x scripts/check-aarch64.sh ]; then scripts/check-aarch64.sh "$B/aarch64"
+  else echo "no aarch64 check yet"; fi
+}
+
+run_step dev step_dev
+run_step docs step_docs
+run_step handout step_handout
+run_step consumer step_consumer
+run_step fcontext step_fcontext
+run_step asan step_asan
+run_step tsan step_tsan
+run_step aarch64 step_aarch64
+
+echo
+echo "=== make test summary ==="
+printf '  %s\n' "${summary[@]}"
+echo "tests: $passed passed, $failed failed"
+[ $failed -eq 0 ]
