@@ -79,7 +79,16 @@ function(gort_lab)
       target_include_directories(gort_l${nn}_${id}_ref PRIVATE ${GORT_ROOT}/solution/lab${nn})
     endif()
   endforeach()
-  add_library(gort_l${nn}_tests OBJECT ${L_TESTS})
+  # TESTS are relative to the lab folder (like SOURCES), not to the top directory.
+  set(tests "")
+  foreach(t IN LISTS L_TESTS)
+    if(IS_ABSOLUTE ${t})
+      list(APPEND tests ${t})
+    else()
+      list(APPEND tests ${dir}/${t})
+    endif()
+  endforeach()
+  add_library(gort_l${nn}_tests OBJECT ${tests})
   target_link_libraries(gort_l${nn}_tests PRIVATE gort_flags gort_grader_api)
   target_include_directories(gort_l${nn}_tests PRIVATE ${dir}/tests)
   target_compile_definitions(gort_l${nn}_tests PRIVATE GORT_TEST_LAB="${nn}"
@@ -121,6 +130,19 @@ function(gort_grader_exe name)
     target_link_libraries(${name} PRIVATE gort_l${nn}_tests)
   endforeach()
   target_link_libraries(${name} PRIVATE gort_grader_main ${G_OBJECTS} gort_flags gort_grader_api)
+endfunction()
+
+# doctest_discover_tests() for a grader, with ctest LABELS that survive:
+# doctest's generated script always appends its own (usually empty) LABELS
+# after PROPERTIES, which would erase ours. So the labels are set by a second
+# include file that runs after doctest's and walks the list it defines.
+function(_gort_discover_tests target prefix labels timeout)
+  doctest_discover_tests(${target} TEST_PREFIX "${prefix}" PROPERTIES TIMEOUT ${timeout})
+  set(fix ${CMAKE_CURRENT_BINARY_DIR}/${target}_labels.cmake)
+  file(WRITE ${fix} "foreach(t IN LISTS ${target}_TESTS)\n"
+                    "  set_tests_properties(\"\${t}\" PROPERTIES LABELS \"${labels}\")\n"
+                    "endforeach()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${fix})
 endfunction()
 
 function(_gort_parse_reference out)
@@ -176,8 +198,7 @@ function(gort_finalize_labs)
     string(APPEND manifest "${nn} ${t} $<TARGET_FILE:lab${nn}_grader>\n")
     if(NOT GORT_HAVE_SOLUTION)
       # A handed-out copy: ctest runs the student's graders directly.
-      doctest_discover_tests(lab${nn}_grader TEST_PREFIX "lab${nn}/"
-        PROPERTIES LABELS "grade;lab${nn}" TIMEOUT ${t})
+      _gort_discover_tests(lab${nn}_grader "lab${nn}/" "grade;lab${nn}" ${t})
     endif()
   endforeach()
   file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/grade-manifest.txt CONTENT "${manifest}")
@@ -206,8 +227,8 @@ function(_gort_verify_variants)
     # (b) reference for labs <= NN, the pristine starters after it: every test passes.
     gort_runtime_objects(ref_objs REF ${upto})
     gort_grader_exe(verify_lab${nn}_reference TEST_LABS ${upto} OBJECTS ${ref_objs})
-    doctest_discover_tests(verify_lab${nn}_reference TEST_PREFIX "reference/lab${nn}: "
-      PROPERTIES LABELS "verify;reference;lab${nn}" TIMEOUT ${t})
+    _gort_discover_tests(verify_lab${nn}_reference "reference/lab${nn}: "
+      "verify;reference;lab${nn}" ${t})
 
     if(NOT GORT_VERIFY_MUTANTS)
       list(APPEND before ${nn})

@@ -34,8 +34,9 @@ class Note {
   void sleep();
 
   /// Like sleep(), but gives up after @p timeout. Returns true if the note
-  /// was signalled, false on time-out. A wakeup() after a time-out still
-  /// signals the note (the next sleep returns at once).
+  /// was signalled, false on time-out. A zero or negative timeout only checks
+  /// the note. A wakeup() after a time-out still signals the note (the next
+  /// sleep returns at once).
   bool sleep_for(std::chrono::nanoseconds timeout);
 
   /// True once wakeup() has been called since the last clear().

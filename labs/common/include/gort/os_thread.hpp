@@ -36,8 +36,9 @@ class Thread {
   /// Starts a thread running @p body with @p options. Returns once the new
   /// thread is running and its tid() is known. Blocks the caller only for
   /// that start-up hand-shake. Throws std::system_error if the thread cannot
-  /// be created (e.g. EAGAIN: too many threads) or the stack size is rejected.
-  /// An exception escaping @p body terminates the process, as with std::thread.
+  /// be created (e.g. EAGAIN: too many threads) or the stack size is rejected,
+  /// std::invalid_argument if @p body is empty. An exception escaping
+  /// @p body terminates the process, as with std::thread.
   explicit Thread(std::function<void()> body, ThreadOptions options = {});
 
   /// Aborts the process with a message if the thread is still joinable.
