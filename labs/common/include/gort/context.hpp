@@ -31,11 +31,11 @@ struct Context {
   void* sp = nullptr;
   /// Bounds of this context's stack; null/0 for a thread's original stack.
   void* stack_lo = nullptr;
-  std::size_t stack_size = 0;
+  std::size_t stack_size = 0;  ///< usable bytes of the stack (see stack_lo)
   /// Sanitizer bookkeeping, used only in ASan/TSan builds.
   void* asan_fake_stack = nullptr;
-  void* tsan_fiber = nullptr;
-  bool tsan_owned = false;
+  void* tsan_fiber = nullptr;  ///< TSan fiber of this context (TSan builds)
+  bool tsan_owned = false;     ///< tsan_fiber was created for it and must be destroyed
 };
 
 /// Entry function of a fresh context. It must not return: a context ends by
@@ -71,4 +71,9 @@ void gort_switch_context_raw(void** save_sp, void* load_sp) noexcept;
 /// The C++ function a fresh context starts in (provided; make_context arranges
 /// for the first switch to reach it through the assembly trampoline).
 [[noreturn]] void gort_context_start(gort::ctx::EntryFn entry, void* arg) noexcept;
+
+/// What the Lab 02 starter's assembly stubs call (provided): prints
+/// "fatal error: not implemented yet: <what>" and aborts. Assembly cannot throw
+/// gort::NotImplemented, so an unfinished switch fails fast this way instead.
+[[noreturn]] void gort_lab02_not_implemented(const char* what) noexcept;
 }

@@ -22,9 +22,9 @@ namespace gort::ctx {
 
 /// A stack: usable bytes [lo, lo + size); `guard` bytes of PROT_NONE below lo.
 struct Stack {
-  void* lo = nullptr;
-  std::size_t size = 0;
-  std::size_t guard = 0;
+  void* lo = nullptr;     ///< lowest usable byte (the guard page, if any, is below)
+  std::size_t size = 0;   ///< usable bytes, a whole number of pages
+  std::size_t guard = 0;  ///< bytes of PROT_NONE guard below lo; 0 for an unguarded stack
   /// One past the highest usable byte: where a fresh stack starts growing down.
   void* hi() const noexcept { return static_cast<char*>(lo) + size; }
 };
@@ -45,12 +45,13 @@ inline constexpr std::uint64_t kStackCanary = 0x676f72745f535441ull;  // "gort_S
 /// Tells the SIGSEGV handler which stack the calling thread is running on and
 /// which goroutine (or coroutine) id owns it, so a fault in its guard page is
 /// reported as that goroutine's stack overflow. Pass nullptr when switching
-/// back to the thread's own stack. Provided (stack_guard.cpp); async-signal-safe.
+/// back to the thread's own stack. The stack's bounds are copied, so @p stack
+/// need not outlive the call. Provided (stack_guard.cpp); async-signal-safe.
 void set_current_stack(const Stack* stack, std::uint64_t owner_id) noexcept;
 
-/// Installs (once per process) the SIGSEGV/SIGBUS handler that names stack
-/// overflows, and (once per thread) its alternate signal stack. Idempotent;
-/// any thread may call it. Provided.
+/// Installs the process-wide SIGSEGV/SIGBUS handler that names stack
+/// overflows (again, if something replaced it since), and once per thread
+/// its alternate signal stack. Idempotent; any thread may call it. Provided.
 void install_overflow_handler();
 
 }  // namespace gort::ctx
