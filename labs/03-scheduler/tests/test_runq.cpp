@@ -1,0 +1,119 @@
+// Lab 03 grader — task 1, run queues (runq.cpp).
+//
+// On one P the scheduler is deterministic: no other thread takes work, no
+// preemption, so the order in which goroutines run is an exact function of
+// the queue discipline. These tests predict it — FIFO ring, runnext for the
+// newest goroutine, overflow of half the ring to the global queue — and
+// compare. Every goroutine appends to a plain vector: on one P only one of
+// them runs at a time.
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "gort/gort.hpp"
+#include "gort_grader.hpp"
+#include "lab03_util.hpp"
+
+using lab03::str;
+
+GRADED_TEST("runq: one P runs new goroutines in FIFO order after runnext", 8,
+            "Task 1: the local run queue") {
+  std::vector<int> order;
+  gort::run(
+      [&] {
+        gort::WaitGroup wg;
+        for (int i = 0; i < 10; ++i) {
+          wg.add();
+          gort::go([&, i] {
+            order.push_back(i);
+            wg.done();
+          });
+        }
+        wg.wait();
+      },
+      {.procs = 1});
+  // Each go() puts the new G in runnext and moves the previous runnext to the
+  // ring's tail: when main blocks, the newest (9) runs first, then the ring
+  // in FIFO order.
+  std::vector<int> want{9, 0, 1, 2, 3, 4, 5, 6, 7, 8};
+  CHECK_MESSAGE(str(order) == str(want), "goroutines ran in order ", str(order), ", expected ",
+                str(want), " (runnext holds the newest goroutine; the ring is FIFO: oldest first)");
+}
+
+GRADED_TEST("runq: yield sends a goroutine behind the queued ones", 8,
+            "Task 1: the local run queue") {
+  std::vector<int> order;
+  gort::run(
+      [&] {
+        gort::WaitGroup wg;
+        for (int id = 0; id < 3; ++id) {
+          wg.add();
+          gort::go([&, id] {
+            for (int round = 0; round < 3; ++round) {
+              order.push_back(id);
+              gort::yield();
+            }
+            wg.done();
+          });
+        }
+        wg.wait();
+      },
+      {.procs = 1});
+  // 2 starts (runnext), then round-robin: a yielding goroutine goes to the
+  // back, behind everything already queued.
+  std::vector<int> want{2, 0, 1, 2, 0, 1, 2, 0, 1};
+  CHECK_MESSAGE(str(order) == str(want), "yielding goroutines ran in order ", str(order),
+                ", expected ", str(want),
+                " (round-robin: yield puts the caller behind the queued goroutines)");
+}
+
+GRADED_TEST("runq: a full local queue moves half of it plus one to the global queue", 8,
+            "Task 1: overflow and the global queue") {
+  constexpr int kN = 300;
+  std::vector<int> ran(kN, 0);
+  std::vector<std::uint64_t> ids(kN, 0);
+  gort::debug::Snapshot snap;
+  std::uint64_t main_id = 0;
+  gort::run(
+      [&] {
+        main_id = gort::debug::goroutine_id();
+        gort::WaitGroup wg;
+        for (int i = 0; i < kN; ++i) {
+          wg.add();
+          gort::go([&, i] {
+            ++ran[i];
+            ids[i] = gort::debug::goroutine_id();
+            wg.done();
+          });
+        }
+        // Nothing has run yet (one P, main never blocked): look at the queues.
+        snap = gort::debug::snapshot();
+        wg.wait();
+      },
+      {.procs = 1});
+  int never = 0, twice = 0;
+  for (int i = 0; i < kN; ++i) {
+    never += ran[i] == 0;
+    twice += ran[i] > 1;
+  }
+  CHECK_MESSAGE(never == 0, never, " of ", kN, " goroutines never ran (lost in an overflow?)");
+  CHECK_MESSAGE(twice == 0, twice, " goroutines ran more than once");
+  REQUIRE_MESSAGE(snap.procs.size() == 1, "snapshot should show exactly one P");
+  // Spawning 300 on one P: 256 fill the ring; the 258th go() pushes the 257th
+  // out of runnext into a full ring, so the oldest 128 plus that one (129)
+  // move to the global queue; the rest stay local.
+  std::vector<std::uint64_t> want_global;
+  for (int i = 0; i < 128; ++i) want_global.push_back(ids[i]);
+  want_global.push_back(ids[256]);
+  CHECK_MESSAGE(snap.global_runq.size() == 129, "global queue held ", snap.global_runq.size(),
+                " goroutines after 300 go() calls on one P, expected 129 (half the 256-slot ring "
+                "plus the goroutine being added)");
+  CHECK_MESSAGE(str(snap.global_runq) == str(want_global), "global queue order ",
+                str(snap.global_runq),
+                "; expected the 128 oldest then the one being added: ", str(want_global));
+  CHECK_MESSAGE(snap.procs[0].runq_len == 170, "local ring held ", snap.procs[0].runq_len,
+                " goroutines, expected 170 (128 left after the overflow + 42 added later)");
+  CHECK_MESSAGE(snap.procs[0].runnext == ids[kN - 1], "runnext held goroutine ",
+                snap.procs[0].runnext, ", expected the newest one (", ids[kN - 1], ")");
+  (void)main_id;
+}

@@ -1,0 +1,318 @@
+// Solution-only tests of the finished runtime's provided parts: WaitGroup,
+// Mutex, sleep_for (timers), stats counters, repeated runs, debug snapshots
+// and the panics of the sync types. Same rules as the graders: invariants,
+// no sleeps as synchronisation, no wall-clock thresholds (sleep_for is only
+// checked for order and for "not earlier than asked").
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "gort/gort.hpp"
+
+namespace {
+
+struct Child {
+  int code = -1;
+  std::string err;
+};
+
+template <class F>
+Child in_child(F f) {
+  std::fflush(nullptr);
+  int p[2];
+  if (::pipe(p) != 0) std::abort();
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(p[1], 2);
+    ::close(p[0]);
+    ::alarm(10);
+    try {
+      f();
+    } catch (...) {
+      ::_exit(3);
+    }
+    ::_exit(0);
+  }
+  ::close(p[1]);
+  Child c;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(p[0], buf, sizeof buf)) > 0;) c.err.append(buf, std::size_t(n));
+  ::close(p[0]);
+  int st = 0;
+  ::waitpid(pid, &st, 0);
+  c.code = WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("waitgroup: wait returns once every done() arrived, on several Ps") {
+  for (int procs : {1, 2, 4}) {
+    std::atomic<int> finished{0};
+    int seen = -1;
+    gort::run(
+        [&] {
+          gort::WaitGroup wg;
+          for (int i = 0; i < 2000; ++i) {
+            wg.add();
+            gort::go([&] {
+              if (finished.load() % 5 == 0) gort::yield();
+              finished.fetch_add(1);
+              wg.done();
+            });
+          }
+          wg.wait();
+          seen = finished.load();
+          wg.wait();  // zero: returns at once
+        },
+        {.procs = procs});
+    CHECK_MESSAGE(seen == 2000, "procs=", procs, ": wait() returned with ", seen, " done");
+  }
+}
+
+TEST_CASE("waitgroup: several waiters are all released") {
+  std::atomic<int> released{0};
+  gort::run(
+      [&] {
+        gort::WaitGroup gate, all;
+        gate.add();
+        for (int i = 0; i < 10; ++i) {
+          all.add();
+          gort::go([&] {
+            gate.wait();
+            released.fetch_add(1);
+            all.done();
+          });
+        }
+        gort::yield();
+        gate.done();
+        all.wait();
+      },
+      {.procs = 2});
+  CHECK(released.load() == 10);
+}
+
+TEST_CASE("mutex: a counter is conserved under contention across Ps") {
+  constexpr int kG = 64, kIters = 2000;
+  long counter = 0;
+  bool try_failed_while_held = false;
+  gort::run(
+      [&] {
+        gort::Mutex mu;
+        gort::WaitGroup wg;
+        for (int g = 0; g < kG; ++g) {
+          wg.add();
+          gort::go([&] {
+            for (int i = 0; i < kIters; ++i) {
+              std::lock_guard<gort::Mutex> lk(mu);
+              long v = counter;
+              if (i % 64 == 0) gort::yield();  // hold the lock across a switch
+              counter = v + 1;
+            }
+            wg.done();
+          });
+        }
+        wg.wait();
+        mu.lock();
+        try_failed_while_held = !mu.try_lock();
+        mu.unlock();
+      },
+      {.procs = 4});
+  CHECK_MESSAGE(counter == long{kG} * kIters, "counter ", counter, ", expected ", kG * kIters);
+  CHECK(try_failed_while_held);
+}
+
+TEST_CASE("sleep_for: sleepers wake in deadline order, never early") {
+  std::vector<int> order;
+  std::vector<bool> early;
+  gort::run(
+      [&] {
+        gort::Mutex mu;
+        gort::WaitGroup wg;
+        for (int i : {5, 1, 4, 2, 3}) {
+          wg.add();
+          gort::go([&, i] {
+            auto want = std::chrono::milliseconds(4 * i);
+            auto t0 = std::chrono::steady_clock::now();
+            gort::sleep_for(want);
+            bool e = std::chrono::steady_clock::now() - t0 < want;
+            std::lock_guard<gort::Mutex> lk(mu);
+            order.push_back(i);
+            early.push_back(e);
+            wg.done();
+          });
+        }
+        wg.wait();
+      },
+      {.procs = 2});
+  CHECK(order == std::vector<int>({1, 2, 3, 4, 5}));
+  for (bool e : early) CHECK_MESSAGE(!e, "a sleeper woke before its time");
+}
+
+TEST_CASE("sleep_for: many sleepers on one P all wake, main included") {
+  std::atomic<int> woke{0};
+  gort::run(
+      [&] {
+        gort::WaitGroup wg;
+        for (int i = 0; i < 5000; ++i) {
+          wg.add();
+          gort::go([&, i] {
+            gort::sleep_for(std::chrono::microseconds(i % 100));
+            woke.fetch_add(1);
+            wg.done();
+          });
+        }
+        gort::sleep_for(std::chrono::milliseconds(1));
+        wg.wait();
+      },
+      {.procs = 1});
+  CHECK(woke.load() == 5000);
+}
+
+TEST_CASE("stats: counters add up") {
+  gort::run(
+      [] {
+        gort::WaitGroup wg;
+        for (int i = 0; i < 100; ++i) {
+          wg.add();
+          gort::go([&] { wg.done(); });
+        }
+        wg.wait();
+        auto s = gort::debug::stats();
+        CHECK(s.goroutines_created == 101);
+        CHECK(s.procs == 3);
+        CHECK(s.threads >= 1);
+        CHECK(gort::debug::goroutine_id() == 1);
+        CHECK(gort::debug::current_p() >= 0);
+      },
+      {.procs = 3});
+  auto s = gort::debug::stats();
+  CHECK(s.goroutines_created == 101);
+  CHECK(s.goroutines_live == 0);
+  CHECK(s.context_switches >= 101);
+  CHECK(gort::debug::goroutine_id() == 0);
+  CHECK(gort::debug::current_p() == -1);
+  CHECK_FALSE(gort::debug::snapshot().running);
+}
+
+TEST_CASE("snapshot: shows blocked goroutines with their wait reasons") {
+  gort::debug::Snapshot snap;
+  gort::run(
+      [&] {
+        gort::Chan<int> c;
+        gort::Mutex mu;
+        mu.lock();
+        gort::go([pc = &c] { pc->recv(); });
+        gort::go([&] { mu.lock(); });
+        gort::yield();
+        gort::yield();
+        snap = gort::debug::snapshot();
+      },
+      {.procs = 1});
+  REQUIRE(snap.running);
+  int recv = 0, lock = 0;
+  for (auto& g : snap.goroutines) {
+    recv += g.wait_reason == gort::WaitReason::chan_receive;
+    lock += g.wait_reason == gort::WaitReason::mutex;
+  }
+  CHECK(recv == 1);
+  CHECK(lock == 1);
+  CHECK(snap.procs.size() == 1);
+  CHECK(snap.threads.size() >= 1);
+}
+
+TEST_CASE("run: many runs in a row, with different procs") {
+  for (int i = 0; i < 50; ++i) {
+    int r = gort::run(
+        [i] {
+          gort::Chan<int> c;
+          gort::go([c, i] { c.send(i); });
+          return *c.recv();
+        },
+        {.procs = 1 + i % 3});
+    REQUIRE(r == i);
+  }
+}
+
+TEST_CASE("go: move-only callables, arguments and big closures") {
+  int got = 0;
+  long big_sum = 0;
+  gort::run([&] {
+    gort::Chan<int> c(2);
+    auto p = std::make_unique<int>(5);
+    gort::go([c, p = std::move(p)](int k) { c.send(*p + k); }, 1);
+    got = *c.recv();
+    struct Big {
+      long a[512];
+    } b{};
+    for (int i = 0; i < 512; ++i) b.a[i] = i;
+    gort::go([c, b] {
+      long s = 0;
+      for (long v : b.a) s += v;
+      c.send(static_cast<int>(s));
+    });
+    big_sum = *c.recv();
+  });
+  CHECK(got == 6);
+  CHECK(big_sum == 511 * 512 / 2);
+}
+
+TEST_CASE("panics: sync misuse and escaping exceptions exit 2 with Go's words") {
+  auto a = in_child([] {
+    gort::run([] {
+      gort::WaitGroup wg;
+      wg.done();
+    });
+  });
+  CHECK(a.code == 2);
+  CHECK(a.err.find("panic: sync: negative WaitGroup counter") != std::string::npos);
+  auto b = in_child([] {
+    gort::run([] {
+      gort::Mutex mu;
+      mu.unlock();
+    });
+  });
+  CHECK(b.code == 2);
+  CHECK(b.err.find("fatal error: sync: unlock of unlocked mutex") != std::string::npos);
+  auto c = in_child([] {
+    gort::run([] {
+      gort::go([] { throw std::runtime_error("boom"); });
+      gort::Chan<int>().recv();
+    });
+  });
+  CHECK(c.code == 2);
+  CHECK(c.err.find("panic: boom") != std::string::npos);
+  CHECK(c.err.find("goroutine 2 [running]") != std::string::npos);
+  auto d = in_child([] {
+    gort::run([] {
+      gort::WaitGroup wg;
+      wg.add();
+      wg.wait();
+    });
+  });
+  CHECK(d.code == 2);
+  CHECK(d.err.find("goroutine 1 [sync.WaitGroup.Wait]:") != std::string::npos);
+}
+
+TEST_CASE("run: nested or outside calls are clear errors") {
+  CHECK_THROWS_AS(gort::sleep_for(std::chrono::milliseconds(1)), std::logic_error);
+  bool nested_threw = false;
+  gort::run([&] {
+    try {
+      gort::run([] {});
+    } catch (const std::logic_error&) {
+      nested_threw = true;
+    }
+  });
+  CHECK(nested_threw);
+}
