@@ -25,13 +25,15 @@ for dir in labs/[0-9][0-9]-*/; do
   fi
   read -r got max <<<"$score"
   if [ "$got" -ge "$max" ]; then echo "FAIL: the pristine starter of lab $lab gets full marks"; status=1; fi
-  python3 - "build/grade/lab$lab/results.json" <<'PY' || status=1
+  if ! python3 - "build/grade/lab$lab/results.json" <<'PY'; then
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert isinstance(d["score"], (int, float)) and isinstance(d["max_score"], (int, float)), "score fields"
 assert d["tests"] and all(isinstance(t["output"], str) and "name" in t and "visibility" in t for t in d["tests"]), "tests[]"
 print(f"results.json valid: {d['score']}/{d['max_score']}, {len(d['tests'])} tests")
 PY
+    echo "FAIL: lab $lab: build/grade/lab$lab/results.json is missing or not Gradescope JSON"; status=1; continue
+  fi
   echo "ok: lab $lab grades in the handout ($got/$max on the starter, exit $rc)"
 done
 set +e

@@ -172,12 +172,14 @@ GRADED_TEST("sched: 100000 goroutines block and finish", 8, "Task 2: goroutines 
 
 GRADED_TEST("sched: run returns main's value and can run again", 6,
             "Task 2: starting and ending goroutines") {
+  // The channel outlives the run: when main returns, the other P may still be
+  // inside recv() on it, and only run() waits for every M to stop. The
+  // goroutines refer to it by pointer because an abandoned goroutine's
+  // captures are never destroyed (a captured handle would show up as a leak
+  // in sanitizer builds).
+  gort::Chan<int> never;
   int r1 = gort::run(
-      [] {
-        // (The goroutines refer to the channel by pointer: an abandoned
-        // goroutine's captures are never destroyed, and a captured handle
-        // would show up as a leak in sanitizer builds.)
-        gort::Chan<int> never;
+      [&never] {
         for (int i = 0; i < 10; ++i) gort::go([c = &never] { c->recv(); });
         gort::yield();
         return 42;
