@@ -214,6 +214,10 @@ endfunction()
 
 function(_gort_verify_variants)
   get_property(labs GLOBAL PROPERTY GORT_LABS)
+  find_program(GORT_PATCH patch)
+  if(NOT GORT_PATCH)
+    message(FATAL_ERROR "the grader checks need 'patch' to build the mutants: sudo apt-get install patch (make test installs it)")
+  endif()
   find_package(Python3 REQUIRED COMPONENTS Interpreter)
   set(gradelib ${GORT_ROOT}/scripts/gradelib.py)
   set(upto "")
@@ -254,16 +258,28 @@ function(_gort_verify_variants)
       if(NOT EXISTS ${mdir}/EXPECT)
         message(FATAL_ERROR "mutant ${mdir} has no EXPECT file naming the test that must catch it")
       endif()
+      # A mutant is a patch against the solution file of the same name
+      # (<file>.patch), applied at build time, so it follows every later edit
+      # of the solution; a patch that no longer applies fails the build and
+      # names the mutant.
       set(mfiles "")
       set(mpaths "")
       foreach(src IN LISTS srcs)
-        if(EXISTS ${mdir}/${src})
+        if(EXISTS ${mdir}/${src}.patch)
+          set(out ${CMAKE_BINARY_DIR}/mutants/lab${nn}/${mname}/${src})
+          add_custom_command(OUTPUT ${out}
+            COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/mutants/lab${nn}/${mname}
+            COMMAND ${GORT_PATCH} --silent --fuzz=0 --reject-file=${out}.rej
+                    --output=${out} ${GORT_ROOT}/solution/lab${nn}/${src} ${mdir}/${src}.patch
+            DEPENDS ${GORT_ROOT}/solution/lab${nn}/${src} ${mdir}/${src}.patch
+            COMMENT "mutant lab${nn}/${mname}: patching solution/lab${nn}/${src}"
+            VERBATIM)
           list(APPEND mfiles ${src})
-          list(APPEND mpaths ${mdir}/${src})
+          list(APPEND mpaths ${out})
         endif()
       endforeach()
       if(NOT mfiles)
-        message(FATAL_ERROR "mutant ${mdir} replaces no file of lab ${nn} (files: ${srcs})")
+        message(FATAL_ERROR "mutant ${mdir} patches no file of lab ${nn}: expected <file>.patch for one of ${srcs}")
       endif()
       add_library(gort_mut_l${nn}_${mid} OBJECT ${mpaths})
       target_link_libraries(gort_mut_l${nn}_${mid} PRIVATE gort_flags)

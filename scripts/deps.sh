@@ -8,7 +8,7 @@
 set -euo pipefail
 
 declare -A PROFILE=(
-  [core]="g++ cmake make python3 doctest-dev libboost-context-dev"
+  [core]="g++ cmake make python3 patch doctest-dev libboost-context-dev"
   [docs]="doxygen graphviz"
   [bench]="libboost-fiber-dev golang-go"
   [cross]="g++-aarch64-linux-gnu qemu-user"
