@@ -164,24 +164,13 @@ Snapshot snapshot() {
   return snap;
 }
 
-namespace {
-void out(int fd, const char* s) {
-  std::size_t n = std::strlen(s);
-  while (n > 0) {
-    ssize_t w = ::write(fd, s, n);
-    if (w <= 0) return;
-    s += w;
-    n -= static_cast<std::size_t>(w);
-  }
-}
-}  // namespace
 
 void dump(int fd) noexcept {
   // No locks, no allocation: the runtime may be wedged holding any lock.
   char buf[256];
   P* allp = sched.allp;
   if (!sched.running.load() || allp == nullptr) {
-    out(fd, "gort: the runtime is not running (no goroutines to show)\n");
+    write_all(fd, "gort: the runtime is not running (no goroutines to show)\n");
     return;
   }
   int np = sched.gomaxprocs;
@@ -190,7 +179,7 @@ void dump(int fd) noexcept {
                 "idlethreads=%d runqueue=%d\n",
                 np, sched.npidle.load(), sched.allm.size(), sched.nmspinning.load(), sched.nmidle,
                 sched.runq_size.load());
-  out(fd, buf);
+  write_all(fd, buf);
   for (int i = 0; i < np; ++i) {
     P& p = allp[i];
     M* pm = __atomic_load_n(&p.m, __ATOMIC_RELAXED);
@@ -199,18 +188,18 @@ void dump(int fd) noexcept {
     std::snprintf(buf, sizeof buf, "  P%d: status=%s schedtick=%llu m=%d runnext=%llu runq=[", i,
                   to_string(p.status.load()), static_cast<unsigned long long>(p.schedtick),
                   pm ? pm->id : -1, static_cast<unsigned long long>(rn ? rn->id : 0));
-    out(fd, buf);
+    write_all(fd, buf);
     if (t - h <= kRunqSize) {
       int shown = 0;
       for (std::uint32_t k = h; k != t && shown < 32; ++k, ++shown) {
         G* g = p.runq[k % kRunqSize].load(std::memory_order_relaxed);
         std::snprintf(buf, sizeof buf, "%s%llu", shown ? " " : "",
                       static_cast<unsigned long long>(g ? g->id : 0));
-        out(fd, buf);
+        write_all(fd, buf);
       }
-      if (t - h > 32) out(fd, " ...");
+      if (t - h > 32) write_all(fd, " ...");
     }
-    out(fd, "]\n");
+    write_all(fd, "]\n");
   }
   std::size_t nm = sched.allm.size();
   for (std::size_t i = 0; i < nm && i < 64; ++i) {
@@ -222,7 +211,7 @@ void dump(int fd) noexcept {
                   static_cast<unsigned long long>(cg ? cg->id : 0),
                   static_cast<int>(__atomic_load_n(&m->spinning, __ATOMIC_RELAXED)),
                   static_cast<int>(m->idle.load()));
-    out(fd, buf);
+    write_all(fd, buf);
   }
   std::size_t ng = sched.allgs.size();
   std::size_t shown = 0;
@@ -238,9 +227,9 @@ void dump(int fd) noexcept {
       std::snprintf(buf, sizeof buf, "goroutine %llu [%s]:\n",
                     static_cast<unsigned long long>(gp->id), to_string(st));
     }
-    out(fd, buf);
+    write_all(fd, buf);
   }
-  if (shown == 200) out(fd, "... (more goroutines not shown)\n");
+  if (shown == 200) write_all(fd, "... (more goroutines not shown)\n");
 }
 
 }  // namespace debug

@@ -67,7 +67,9 @@ void main_entry(void* c) {
   sched.main_result = mc->fn(mc->arg);
 }
 
-void write_all(int fd, const char* s) {
+}  // namespace
+
+void write_all(int fd, const char* s) noexcept {
   std::size_t n = std::strlen(s);
   while (n > 0) {
     ssize_t w = ::write(fd, s, n);
@@ -76,7 +78,6 @@ void write_all(int fd, const char* s) {
     n -= static_cast<std::size_t>(w);
   }
 }
-}  // namespace
 
 M* current_m() noexcept { return tls_m; }
 G* current_g() noexcept {

@@ -212,6 +212,9 @@ void reset_context(G* gp) noexcept;
 /// Fast per-P random number (xorshift).
 std::uint32_t fastrand(std::uint32_t& state) noexcept;
 
+/// Writes all of @p s to @p fd with write(2): no locks, no allocation, so the
+/// panic, fatal-error and hang-dump paths may use it from a signal handler.
+void write_all(int fd, const char* s) noexcept;
 /// Prints "fatal error: <msg>" and the goroutine list; exits with code 2.
 [[noreturn]] void fatal(const char* msg) noexcept;
 /// Prints "panic: <msg>", "goroutine N [running]:"; exits with code 2.
