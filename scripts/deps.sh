@@ -16,7 +16,7 @@ declare -A PROFILE=(
 wanted=()
 for p in "$@"; do
   case "$p" in
-    test) wanted+=(${PROFILE[core]} ${PROFILE[docs]} ${PROFILE[bench]} ${PROFILE[cross]}) ;;
+    test) wanted+=(${PROFILE[core]} ${PROFILE[docs]} ${PROFILE[bench]} ${PROFILE[cross]} clang-format) ;;
     demo) wanted+=(${PROFILE[core]}) ;;
     *) [ -n "${PROFILE[$p]:-}" ] || { echo "deps.sh: unknown profile '$p'" >&2; exit 2; }
        wanted+=(${PROFILE[$p]}) ;;

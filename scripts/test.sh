@@ -10,6 +10,7 @@
 #   6. asan      ASan+UBSan build of the reference and solution tests
 #   7. tsan      TSan build (fiber-annotated switches) of the same
 #   8. aarch64   the aarch64 switch under qemu (when the cross tools exist)
+#   9. format    every C++ file is clang-format'ed (.clang-format)
 # GORT_TEST_ONLY="dev docs" runs a subset (for local iteration; CI runs all).
 # Long stress runs are not here: `ctest -L stress` in build/dev runs them.
 set -uo pipefail
@@ -17,7 +18,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 B=${BUILD:-build}
-only=" ${GORT_TEST_ONLY:-dev docs handout consumer fcontext asan tsan aarch64} "
+only=" ${GORT_TEST_ONLY:-dev docs handout consumer fcontext asan tsan aarch64 format} "
 if [ ! -d solution ]; then
   # A student copy: the graders on your own code (make grade LAB=NN explains each point).
   only=" ${GORT_TEST_ONLY:-dev} "
@@ -78,6 +79,11 @@ step_aarch64() {
   else echo "no aarch64 check yet"; fi
 }
 
+step_format() {
+  git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run -Werror &&
+    echo "all C++ files are clang-format'ed"
+}
+
 run_step dev step_dev
 run_step docs step_docs
 run_step handout step_handout
@@ -86,6 +92,7 @@ run_step fcontext step_fcontext
 run_step asan step_asan
 run_step tsan step_tsan
 run_step aarch64 step_aarch64
+run_step format step_format
 
 echo
 echo "=== make test summary ==="

@@ -42,8 +42,8 @@ int register_graded_test(const GradedTest& t);
 #define GORT_GRADER_CAT(a, b) GORT_GRADER_CAT2(a, b)
 
 /// Declares a graded doctest case worth @p points, explained in handout @p section.
-#define GRADED_TEST(name, points, section)                                              \
-  [[maybe_unused]] static const int GORT_GRADER_CAT(gort_graded_, __COUNTER__) =        \
-      ::gort::grader::register_graded_test(                                             \
-          {name, points, section, GORT_TEST_LAB, GORT_TEST_HANDOUT});                   \
+#define GRADED_TEST(name, points, section)                                       \
+  [[maybe_unused]] static const int GORT_GRADER_CAT(gort_graded_, __COUNTER__) = \
+      ::gort::grader::register_graded_test(                                      \
+          {name, points, section, GORT_TEST_LAB, GORT_TEST_HANDOUT});            \
   TEST_CASE(name)

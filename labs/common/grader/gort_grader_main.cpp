@@ -49,10 +49,11 @@ void print_manifest() {
   const auto& tests = registry();
   for (std::size_t i = 0; i < tests.size(); ++i) {
     const auto& t = tests[i];
-    std::printf("  {\"name\": %s, \"points\": %d, \"section\": %s, \"lab\": %s, \"handout\": %s}%s\n",
-                json_string(t.name).c_str(), t.points, json_string(t.section).c_str(),
-                json_string(t.lab).c_str(), json_string(t.handout).c_str(),
-                i + 1 < tests.size() ? "," : "");
+    std::printf(
+        "  {\"name\": %s, \"points\": %d, \"section\": %s, \"lab\": %s, \"handout\": %s}%s\n",
+        json_string(t.name).c_str(), t.points, json_string(t.section).c_str(),
+        json_string(t.lab).c_str(), json_string(t.handout).c_str(),
+        i + 1 < tests.size() ? "," : "");
   }
   std::printf("]\n");
 }

@@ -164,7 +164,6 @@ Snapshot snapshot() {
   return snap;
 }
 
-
 void dump(int fd) noexcept {
   // No locks, no allocation: the runtime may be wedged holding any lock.
   char buf[256];

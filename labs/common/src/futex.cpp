@@ -30,9 +30,12 @@ FutexWait futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected,
                      FUTEX_WAIT | FUTEX_PRIVATE_FLAG, expected, tsp, nullptr, 0);
   if (r == 0) return FutexWait::woken;
   switch (errno) {
-    case EAGAIN: return FutexWait::mismatch;
-    case ETIMEDOUT: return FutexWait::timed_out;
-    case EINTR: return FutexWait::interrupted;
+    case EAGAIN:
+      return FutexWait::mismatch;
+    case ETIMEDOUT:
+      return FutexWait::timed_out;
+    case EINTR:
+      return FutexWait::interrupted;
     default:
       std::fprintf(stderr, "fatal error: futex_wait failed: %s\n", std::strerror(errno));
       std::abort();

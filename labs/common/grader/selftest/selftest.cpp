@@ -15,9 +15,7 @@ GRADED_TEST("selftest fails an assertion", 5, "fail") {
   CHECK_MESSAGE(answer == 42, "the answer is off by one");
 }
 
-GRADED_TEST("selftest crashes", 7, "crash") {
-  std::raise(SIGSEGV);
-}
+GRADED_TEST("selftest crashes", 7, "crash") { std::raise(SIGSEGV); }
 
 GRADED_TEST("selftest hangs", 11, "hang") {
   for (;;) std::this_thread::yield();

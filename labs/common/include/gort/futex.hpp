@@ -16,10 +16,10 @@ namespace gort::os {
 
 /// Result of futex_wait().
 enum class FutexWait {
-  woken,      ///< woken by futex_wake (or spuriously: callers re-check the word)
-  mismatch,   ///< `*word != expected` when the kernel looked: nothing to wait for
-  timed_out,  ///< the relative timeout expired
-  interrupted ///< a signal arrived; callers re-check the word and retry
+  woken,       ///< woken by futex_wake (or spuriously: callers re-check the word)
+  mismatch,    ///< `*word != expected` when the kernel looked: nothing to wait for
+  timed_out,   ///< the relative timeout expired
+  interrupted  ///< a signal arrived; callers re-check the word and retry
 };
 
 /// Sleeps while `*word == expected`, at most @p timeout if it is non-negative

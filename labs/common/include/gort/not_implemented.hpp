@@ -16,8 +16,8 @@ class NotImplemented : public std::logic_error {
  public:
   /// @param what_is_missing e.g. "lab 01 task 2: Note::sleep"
   explicit NotImplemented(const std::string& what_is_missing)
-      : std::logic_error("not implemented yet: " + what_is_missing +
-                         " (TODO in your lab folder)") {}
+      : std::logic_error("not implemented yet: " + what_is_missing + " (TODO in your lab folder)") {
+  }
 };
 
 }  // namespace gort

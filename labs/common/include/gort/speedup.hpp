@@ -18,7 +18,7 @@ std::uint64_t count_primes(std::uint64_t lo, std::uint64_t hi);
 
 /// Result of count_primes_parallel().
 struct ParallelCount {
-  std::uint64_t primes = 0;     ///< the count, equal to count_primes(lo, hi)
+  std::uint64_t primes = 0;        ///< the count, equal to count_primes(lo, hi)
   std::vector<pid_t> worker_tids;  ///< the tid of every worker thread used, one per thread
 };
 
