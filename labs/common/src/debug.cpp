@@ -216,22 +216,25 @@ void dump(int fd) noexcept {
   std::size_t shown = 0;
   for (std::size_t i = 0; i < ng && shown < 200; ++i) {
     G* gp = sched.allgs[i];
-    GStatus st = gp->status.load(std::memory_order_relaxed);
-    if (st == GStatus::dead || st == GStatus::idle) continue;
+    if (!format_goroutine_header(gp, buf, sizeof buf)) continue;
     ++shown;
-    if (st == GStatus::waiting) {
-      std::snprintf(buf, sizeof buf, "goroutine %llu [%s]:\n",
-                    static_cast<unsigned long long>(gp->id), to_string(gp->wait_reason));
-    } else {
-      std::snprintf(buf, sizeof buf, "goroutine %llu [%s]:\n",
-                    static_cast<unsigned long long>(gp->id), to_string(st));
-    }
     write_all(fd, buf);
   }
   if (shown == 200) write_all(fd, "... (more goroutines not shown)\n");
 }
 
 }  // namespace debug
+
+namespace rt {
+bool format_goroutine_header(const G* gp, char* buf, std::size_t size) noexcept {
+  GStatus st = gp->status.load(std::memory_order_relaxed);
+  if (st == GStatus::dead || st == GStatus::idle) return false;
+  const char* what =
+      st == GStatus::waiting ? gort::to_string(gp->wait_reason) : gort::to_string(st);
+  std::snprintf(buf, size, "goroutine %llu [%s]:\n", static_cast<unsigned long long>(gp->id), what);
+  return true;
+}
+}  // namespace rt
 }  // namespace gort
 
 extern "C" void gort_grader_dump_state(int fd) { gort::debug::dump(fd); }

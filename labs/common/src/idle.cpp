@@ -107,11 +107,6 @@ bool mremove(M* m) {
   return false;
 }
 
-void write_str(const char* s) {
-  ssize_t r = ::write(2, s, std::strlen(s));
-  (void)r;
-}
-
 /// Go's checkdead. Called with sched.lock held, after @p m went idle.
 void checkdead() {
   if (sched.exiting.load(std::memory_order_relaxed)) return;
@@ -122,28 +117,21 @@ void checkdead() {
   bool runnable = sched.runq_size.load(std::memory_order_relaxed) > 0;
   for (int i = 0; i < sched.gomaxprocs; ++i) runnable |= !runq_empty(&sched.allp[i]);
   if (runnable) {
-    write_str(
-        "fatal error: runtime bug: every M is idle but goroutines are runnable "
-        "(a wake-up was lost: whoever makes a G runnable must call wakep, and an M must "
-        "re-check the queues before it parks)\n\n");
+    write_all(2,
+              "fatal error: runtime bug: every M is idle but goroutines are runnable "
+              "(a wake-up was lost: whoever makes a G runnable must call wakep, and an M must "
+              "re-check the queues before it parks)\n\n");
   } else {
-    write_str("fatal error: all goroutines are asleep - deadlock!\n\n");
+    write_all(2, "fatal error: all goroutines are asleep - deadlock!\n\n");
   }
   std::lock_guard<os::FutexMutex> lk(sched.allg_lock);
   char buf[128];
   for (G* gp : sched.allgs) {
-    GStatus s = gp->status.load(std::memory_order_relaxed);
-    if (s == GStatus::dead || s == GStatus::idle) continue;
-    if (s == GStatus::waiting) {
-      std::snprintf(buf, sizeof buf, "goroutine %llu [%s]:\n\n",
-                    static_cast<unsigned long long>(gp->id), to_string(gp->wait_reason));
-    } else {
-      std::snprintf(buf, sizeof buf, "goroutine %llu [%s]:\n\n",
-                    static_cast<unsigned long long>(gp->id), to_string(s));
-    }
-    write_str(buf);
+    if (!format_goroutine_header(gp, buf, sizeof buf)) continue;
+    write_all(2, buf);
+    write_all(2, "\n");
   }
-  write_str("exit status 2\n");
+  write_all(2, "exit status 2\n");
   ::_exit(2);
 }
 

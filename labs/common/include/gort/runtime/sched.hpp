@@ -212,6 +212,10 @@ void reset_context(G* gp) noexcept;
 /// Fast per-P random number (xorshift).
 std::uint32_t fastrand(std::uint32_t& state) noexcept;
 
+/// Formats "goroutine N [wait reason or state]:\n" for @p gp into @p buf, as
+/// the deadlock report and the hang dump print it; returns false, writing
+/// nothing, for a dead or idle G. No locks, no allocation (signal-safe).
+bool format_goroutine_header(const G* gp, char* buf, std::size_t size) noexcept;
 /// Writes all of @p s to @p fd with write(2): no locks, no allocation, so the
 /// panic, fatal-error and hang-dump paths may use it from a signal handler.
 void write_all(int fd, const char* s) noexcept;
