@@ -11,8 +11,9 @@ add_library(gort_flags INTERFACE)
 target_compile_options(gort_flags INTERFACE
   $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Werror>)
 target_include_directories(gort_flags INTERFACE
-  $<BUILD_INTERFACE:${GORT_ROOT}/labs/common/include>
-  $<INSTALL_INTERFACE:include>)
+  ${GORT_ROOT}/runtime/include  # the public API: <gort/gort.hpp>
+  ${GORT_ROOT}/runtime)         # the internal layers: "os/...", "ctx/...", "rt/..."
+
 target_link_libraries(gort_flags INTERFACE Threads::Threads)
 
 if(GORT_SANITIZE STREQUAL "address")
@@ -219,7 +220,7 @@ function(_gort_verify_variants)
     message(FATAL_ERROR "the grader checks need 'patch' to build the mutants: sudo apt-get install patch (make test installs it)")
   endif()
   find_package(Python3 REQUIRED COMPONENTS Interpreter)
-  set(gradelib ${GORT_ROOT}/scripts/gradelib.py)
+  set(gradelib ${GORT_ROOT}/grader/gradelib.py)
   set(upto "")
   set(before "")
   foreach(nn IN LISTS labs)

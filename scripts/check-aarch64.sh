@@ -21,15 +21,15 @@ SRC=(
   "$ROOT/solution/lab02/context.cpp"
   "$ROOT/solution/lab02/stack.cpp"
   "$ROOT/solution/lab02/coro.cpp"
-  "$ROOT/labs/common/src/context_switch.cpp"
-  "$ROOT/labs/common/src/stack_guard.cpp"
-  "$ROOT/labs/common/src/stack_pool.cpp"
-  "$ROOT/labs/02-context/tests/lab02_probe.cpp"
+  "$ROOT/runtime/ctx/context_switch.cpp"
+  "$ROOT/runtime/ctx/stack_guard.cpp"
+  "$ROOT/runtime/ctx/stack_pool.cpp"
+  "$ROOT/labs/02-context-switch/tests/lab02_probe.cpp"
   "$ROOT/solution/lab02/aarch64_check.cpp"
 )
 echo "check-aarch64: building with $CXX"
 "$CXX" -std=c++20 -O2 -Wall -Wextra -Werror -static -pthread \
-  -I"$ROOT/labs/common/include" -I"$ROOT/labs/02-context/tests" \
+  -I"$ROOT/runtime/include" -I"$ROOT/labs/02-context-switch/tests" \
   "${SRC[@]}" -o "$OUT/aarch64_check"
 echo "check-aarch64: running under $QEMU"
 "$QEMU" "$OUT/aarch64_check"

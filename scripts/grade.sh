@@ -19,4 +19,4 @@ if ! "$root/scripts/build.sh" "$build" graders -DGORT_REFERENCE="$ref" \
   echo "      (or restore a lab's starter with 'make reset LAB=NN', or use REFERENCE= for a lab you are not working on)." >&2
   exit 1
 fi
-exec python3 "$root/scripts/gradelib.py" grade --build "$build" --lab "$lab" --out "$build/lab$lab"
+exec python3 "$root/grader/gradelib.py" grade --build "$build" --lab "$lab" --out "$build/lab$lab"

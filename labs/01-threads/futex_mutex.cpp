@@ -1,16 +1,16 @@
 // Lab 01, task 3 — FutexMutex: a mutex in one futex word.
 //
-// Read gort/futex_mutex.hpp. The word is 0 (unlocked), 1 (locked, no
+// Read runtime/os/futex_mutex.hpp. The word is 0 (unlocked), 1 (locked, no
 // waiters) or 2 (locked, maybe waiters). The uncontended lock and unlock must
 // not enter the kernel; unlock calls futex_wake only when the word says 2.
 // See the handout, section "Futexes" (Drepper's mutex).
-#include "gort/futex_mutex.hpp"
+#include "os/futex_mutex.hpp"
 
 #include <cstdio>
 #include <cstdlib>
 
-#include "gort/futex.hpp"
-#include "gort/not_implemented.hpp"
+#include "os/futex.hpp"
+#include "not_implemented.hpp"
 
 namespace gort::os {
 namespace {

@@ -1,16 +1,16 @@
 // Lab 01, task 1 — Note: a one-shot event in one futex word.
 //
-// Read gort/note.hpp (the contract) and gort/futex.hpp (the two system calls
+// Read runtime/os/note.hpp (the contract) and runtime/os/futex.hpp (the two system calls
 // you build on). The state word key_ is 0 (not signalled) or 1 (signalled).
 // The property everything later depends on: a wakeup() that happens before
 // the sleep() must not be lost. Ask yourself, for every line you write, "what
 // if the other thread runs right here?" — see the handout, section "Futexes".
-#include "gort/note.hpp"
+#include "os/note.hpp"
 
 #include <stdexcept>
 
-#include "gort/futex.hpp"
-#include "gort/not_implemented.hpp"
+#include "os/futex.hpp"
+#include "not_implemented.hpp"
 
 namespace gort::os {
 

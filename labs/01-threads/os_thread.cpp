@@ -1,12 +1,12 @@
 // Lab 01, task 2 — gort::os::Thread, the runtime's M.
 //
-// Read gort/os_thread.hpp (the contract). You build this on pthreads:
+// Read runtime/os/os_thread.hpp (the contract). You build this on pthreads:
 // pthread_attr_setstacksize for the stack, pthread_setname_np for the name,
 // pthread_join to wait, pthread_getattr_np to read the stack size back.
 // The constructor must not return before the new thread has published its
 // tid: use a Note (task 1) for that start hand-shake. See the handout,
 // section "Task 2".
-#include "gort/os_thread.hpp"
+#include "os/os_thread.hpp"
 
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -17,8 +17,8 @@
 #include <system_error>
 #include <utility>
 
-#include "gort/not_implemented.hpp"
-#include "gort/note.hpp"
+#include "not_implemented.hpp"
+#include "os/note.hpp"
 
 namespace gort::os {
 

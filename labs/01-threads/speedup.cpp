@@ -4,12 +4,12 @@
 // count_primes_parallel(): split [lo, hi) among `threads` gort::os::Threads
 // (task 2), join them all, add up. Think about how you split: numbers near hi
 // cost more to test than numbers near lo. See the handout, section "Task 4".
-#include "gort/speedup.hpp"
+#include "os/speedup.hpp"
 
 #include <stdexcept>
 
-#include "gort/not_implemented.hpp"
-#include "gort/os_thread.hpp"
+#include "not_implemented.hpp"
+#include "os/os_thread.hpp"
 
 namespace gort::os {
 namespace {

@@ -14,13 +14,13 @@
 //   * consumers (the owner too, and Lab 06's thieves): load head, read the
 //     slot, then CAS head forward; a failed CAS means someone else took that
 //     G — retry. The producer only overwrites a slot after head moved past it.
-// Read gort/runtime/runq.hpp (the contracts) and gort/runtime/p.hpp (the
+// Read runtime/rt/runq.hpp (the contracts) and runtime/rt/p.hpp (the
 // ring's fields) before you start.
 #include <cstdint>
 
-#include "gort/not_implemented.hpp"
-#include "gort/runtime/runq.hpp"
-#include "gort/runtime/sched.hpp"
+#include "not_implemented.hpp"
+#include "rt/runq.hpp"
+#include "rt/sched.hpp"
 
 namespace gort::rt {
 

@@ -4,23 +4,23 @@
 // Every switch goes G → g0 → G'. A goroutine that must stop running (it
 // parks, yields or exits) calls mcall(fn): its registers are saved into its
 // G, the M's g0 context resumes inside execute(), and the schedule loop
-// (provided, labs/common/src/proc.cpp) runs fn(m, gp) there — on the
+// (provided, runtime/rt/proc.cpp) runs fn(m, gp) there — on the
 // thread's own stack, no longer on gp's. Only then is it safe to let others
 // see gp as waiting or runnable: another M might resume gp immediately.
 //
-// Read gort/runtime/sched.hpp (every contract is there), g.hpp (the state
+// Read runtime/rt/sched.hpp (every contract is there), g.hpp (the state
 // machine) and the provided proc.cpp/idle.cpp (who calls what) first.
 #include <cstdio>
 
-#include "gort/not_implemented.hpp"
-#include "gort/runtime/runq.hpp"
-#include "gort/runtime/sched.hpp"
+#include "not_implemented.hpp"
+#include "rt/runq.hpp"
+#include "rt/sched.hpp"
 
 namespace gort::rt {
 
 // Optional challenge (after everything passes): set this to true and make
 // park/gosched call switch_from instead of mcall — a G then switches
-// straight to the next one when this P has one. See gort/runtime/sched.hpp.
+// straight to the next one when this P has one. See runtime/rt/sched.hpp.
 extern const bool kDirectHandoff = false;
 
 G* find_runnable_fast(P* p, bool* inherit_time) {

@@ -19,9 +19,9 @@
 // Rejected: a "1 = locked" two-state word (every unlock must then call
 // futex_wake, because it cannot tell whether anybody sleeps), and
 // check-then-set with a separate load and store (two threads can both see 0).
-#include "gort/futex_mutex.hpp"
+#include "os/futex_mutex.hpp"
 
-#include "gort/futex.hpp"
+#include "os/futex.hpp"
 
 namespace gort::os {
 namespace {

@@ -28,8 +28,8 @@
 #include <thread>
 #include <vector>
 
-#include "gort/note.hpp"
-#include "gort/os_thread.hpp"
+#include "os/note.hpp"
+#include "os/os_thread.hpp"
 #include "pingpong.hpp"
 
 namespace {

@@ -19,7 +19,7 @@
 #include <cstdlib>
 #include <thread>
 
-#include "gort/speedup.hpp"
+#include "os/speedup.hpp"
 #include "pingpong.hpp"
 
 namespace {

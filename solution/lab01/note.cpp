@@ -16,11 +16,11 @@
 // catch a runtime bug that posts two wake-ups (Go throws "double wakeup").
 // No spinning before the sleep: an M that parks on a Note expects to sleep
 // for a while, and a spin only burns the CPU another M could use.
-#include "gort/note.hpp"
+#include "os/note.hpp"
 
 #include <stdexcept>
 
-#include "gort/futex.hpp"
+#include "os/futex.hpp"
 
 namespace gort::os {
 

@@ -19,7 +19,7 @@
 // Rejected: detaching threads (the runtime must know when an M is gone);
 // reading the tid from pthread_t internals (not portable, and the kernel's
 // tid is what /proc, gdb and perf show).
-#include "gort/os_thread.hpp"
+#include "os/os_thread.hpp"
 
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -32,7 +32,7 @@
 #include <system_error>
 #include <utility>
 
-#include "gort/note.hpp"
+#include "os/note.hpp"
 
 namespace gort::os {
 namespace {

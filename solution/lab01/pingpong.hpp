@@ -21,8 +21,8 @@
 #include <cstdio>
 #include <stdexcept>
 
-#include "gort/note.hpp"
-#include "gort/os_thread.hpp"
+#include "os/note.hpp"
+#include "os/os_thread.hpp"
 
 namespace gort::bench {
 

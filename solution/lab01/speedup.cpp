@@ -6,11 +6,11 @@
 // the top of the range would finish last and hide the speedup. Each worker
 // writes only its own slot of the result vector, so no lock is needed; the
 // join() makes those writes visible to the caller.
-#include "gort/speedup.hpp"
+#include "os/speedup.hpp"
 
 #include <stdexcept>
 
-#include "gort/os_thread.hpp"
+#include "os/os_thread.hpp"
 
 namespace gort::os {
 namespace {

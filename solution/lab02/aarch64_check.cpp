@@ -12,9 +12,9 @@
 #include <cstdlib>
 #include <vector>
 
-#include "gort/context.hpp"
-#include "gort/coro.hpp"
-#include "gort/stack.hpp"
+#include "ctx/context.hpp"
+#include "coro/coro.hpp"
+#include "ctx/stack.hpp"
 #include "lab02_probe.hpp"
 
 using gort::ctx::Context;

@@ -32,7 +32,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "gort/context.hpp"
+#include "ctx/context.hpp"
 
 #if defined(GORT_SWITCH_BACKEND_FCONTEXT)
 #include <boost/context/detail/fcontext.hpp>

@@ -17,7 +17,7 @@
 // After every switch back, the coroutine's stack canary is checked (it
 // matters for the unguarded stacks a StackPool hands out beyond its guarded
 // limit): a stack overrun is reported as a fatal stack overflow.
-#include "gort/coro.hpp"
+#include "coro/coro.hpp"
 
 #include <unistd.h>
 

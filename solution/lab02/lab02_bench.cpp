@@ -16,8 +16,8 @@
 #include <cstdio>
 #include <vector>
 
-#include "gort/context.hpp"
-#include "gort/stack.hpp"
+#include "ctx/context.hpp"
+#include "ctx/stack.hpp"
 #include "pingpong.hpp"
 
 #if defined(GORT_BENCH_HAVE_FCONTEXT)

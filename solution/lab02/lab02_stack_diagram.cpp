@@ -12,8 +12,8 @@
 #include <cstdio>
 #include <string>
 
-#include "gort/context.hpp"
-#include "gort/stack.hpp"
+#include "ctx/context.hpp"
+#include "ctx/stack.hpp"
 
 extern "C" void gort_context_trampoline() __attribute__((weak));
 

@@ -24,7 +24,7 @@
 #include <new>
 #include <stdexcept>
 
-#include "gort/stack.hpp"
+#include "ctx/stack.hpp"
 
 namespace gort::ctx {
 namespace {

@@ -1,7 +1,7 @@
 // Lab 03, task 3 — channels: send, receive and close on top of park/ready.
 //
 // A channel is a lock, a ring buffer and two queues of parked goroutines
-// (gort/runtime/chan_core.hpp). Every operation takes the lock and then
+// (runtime/rt/chan_core.hpp). Every operation takes the lock and then
 // looks, in order, for the cheapest way to complete:
 //   send: closed? → panic; a receiver waiting? → copy the element straight
 //         into its slot and ready it; room in the buffer? → enqueue; else park.
@@ -22,8 +22,8 @@
 // costs an extra lock round-trip per hand-off.
 #include <mutex>
 
-#include "gort/runtime/chan_core.hpp"
-#include "gort/runtime/sched.hpp"
+#include "rt/chan_core.hpp"
+#include "rt/sched.hpp"
 
 namespace gort::detail {
 

@@ -19,8 +19,8 @@
 // pay a lock round-trip, and thieves would contend with the owner.
 #include <cstdint>
 
-#include "gort/runtime/runq.hpp"
-#include "gort/runtime/sched.hpp"
+#include "rt/runq.hpp"
+#include "rt/sched.hpp"
 
 namespace gort::rt {
 

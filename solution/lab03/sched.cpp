@@ -4,11 +4,11 @@
 // Every switch goes G → g0 → G'. A goroutine that must stop running (it
 // parks, yields or exits) calls mcall(fn): its registers are saved into its
 // G, the M's g0 context resumes inside execute(), and the schedule loop
-// (provided, labs/common/src/proc.cpp) runs fn(m, gp) there — on the thread's own
+// (provided, runtime/rt/proc.cpp) runs fn(m, gp) there — on the thread's own
 // stack, no longer on gp's. Only then is it safe to let others see gp as
 // waiting or runnable: another M might resume gp immediately.
 //
-// Go's state machine (see gort/runtime/g.hpp) is enforced here: every
+// Go's state machine (see runtime/rt/g.hpp) is enforced here: every
 // transition is made by exactly one party, at the point where it is the only
 // one that can see the G. A G is never on two queues, never resumed twice.
 //
@@ -18,8 +18,8 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "gort/runtime/runq.hpp"
-#include "gort/runtime/sched.hpp"
+#include "rt/runq.hpp"
+#include "rt/sched.hpp"
 
 namespace gort::rt {
 

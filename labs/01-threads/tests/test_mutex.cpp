@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "gort/futex_mutex.hpp"
+#include "os/futex_mutex.hpp"
 #include "gort_grader.hpp"
 #include "lab01_test_util.hpp"
 

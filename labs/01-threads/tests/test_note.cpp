@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "gort/note.hpp"
+#include "os/note.hpp"
 #include "gort_grader.hpp"
 
 using gort::os::Note;

@@ -6,7 +6,7 @@
 #include <set>
 #include <stdexcept>
 
-#include "gort/speedup.hpp"
+#include "os/speedup.hpp"
 #include "gort_grader.hpp"
 #include "lab01_test_util.hpp"
 

@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-#include "gort/os_thread.hpp"
+#include "os/os_thread.hpp"
 #include "gort_grader.hpp"
 #include "lab01_test_util.hpp"
 

@@ -1,0 +1,134 @@
+// Provided (Lab 02): the switch every runtime calls, wrapped for sanitizers.
+//
+// gort_switch_context_raw (the student's assembly) moves the CPU from one
+// stack to another; the sanitizers cannot see that happen, so this layer
+// tells them:
+//   * ASan keeps "fake stacks" for use-after-return detection and checks that
+//     accesses stay within the current stack: __sanitizer_start_switch_fiber
+//     before the switch names the stack we are going to,
+//     __sanitizer_finish_switch_fiber after it (in the resumed context)
+//     completes the switch.
+//   * TSan keeps a shadow call stack and a vector clock per thread; each
+//     context gets a TSan fiber (__tsan_create_fiber), and
+//     __tsan_switch_to_fiber with flags 0 also orders the two contexts'
+//     memory accesses (everything before the switch happens-before
+//     everything after it), which is exactly the guarantee a switch gives.
+// Without GORT_ASAN/GORT_TSAN this is a plain call of the raw switch.
+//
+// gort_context_start is where every fresh context begins (reached from the
+// assembly trampoline make_context sets up): it finishes the sanitizer half
+// of the first switch, runs entry(arg), and, because a context has nowhere to
+// return to, treats a return as a fatal error instead of falling off its stack.
+#include <pthread.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "ctx/context.hpp"
+
+#if defined(GORT_ASAN)
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+#if defined(GORT_TSAN)
+#include <sanitizer/tsan_interface.h>
+#endif
+
+#if defined(GORT_ASAN)
+#define GORT_NO_ASAN __attribute__((no_sanitize("address")))
+#else
+#define GORT_NO_ASAN
+#endif
+
+namespace gort::ctx {
+namespace {
+#if defined(GORT_ASAN)
+// Bounds of the calling thread's own stack, for switches back to a context
+// without a stack of its own (a thread's original context can only ever be
+// resumed on that thread).
+struct ThreadStack {
+  const void* lo = nullptr;
+  std::size_t size = 0;
+};
+ThreadStack thread_stack() {
+  thread_local ThreadStack ts = [] {
+    ThreadStack r;
+    pthread_attr_t attr;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+      void* lo = nullptr;
+      std::size_t size = 0;
+      pthread_attr_getstack(&attr, &lo, &size);
+      pthread_attr_destroy(&attr);
+      r.lo = lo;
+      r.size = size;
+    }
+    return r;
+  }();
+  return ts;
+}
+#endif
+
+void write_err(const char* s) {
+  ssize_t r = ::write(2, s, std::strlen(s));
+  (void)r;
+}
+}  // namespace
+
+void switch_context(Context& from, Context& to) noexcept {
+#if defined(GORT_ASAN)
+  const void* lo = to.stack_lo;
+  std::size_t size = to.stack_size;
+  if (lo == nullptr) {
+    ThreadStack ts = thread_stack();
+    lo = ts.lo;
+    size = ts.size;
+  }
+  __sanitizer_start_switch_fiber(&from.asan_fake_stack, lo, size);
+#endif
+#if defined(GORT_TSAN)
+  if (from.tsan_fiber == nullptr) from.tsan_fiber = __tsan_get_current_fiber();
+  if (to.tsan_fiber == nullptr) {
+    to.tsan_fiber = __tsan_create_fiber(0);
+    to.tsan_owned = true;
+  }
+  __tsan_switch_to_fiber(to.tsan_fiber, 0);
+#endif
+  gort_switch_context_raw(&from.sp, to.sp);
+#if defined(GORT_ASAN)
+  __sanitizer_finish_switch_fiber(from.asan_fake_stack, nullptr, nullptr);
+#endif
+}
+
+void release_context(Context& ctx) noexcept {
+#if defined(GORT_TSAN)
+  if (ctx.tsan_owned && ctx.tsan_fiber != nullptr) __tsan_destroy_fiber(ctx.tsan_fiber);
+#endif
+  ctx.tsan_fiber = nullptr;
+  ctx.tsan_owned = false;
+  ctx.asan_fake_stack = nullptr;
+  ctx.sp = nullptr;
+}
+
+}  // namespace gort::ctx
+
+// Not instrumented by ASan: before a noreturn call (abort) ASan would try to
+// unpoison "the" thread stack, which on a context stack it cannot find.
+extern "C" [[noreturn]] GORT_NO_ASAN void gort_context_start(gort::ctx::EntryFn entry,
+                                                             void* arg) noexcept {
+#if defined(GORT_ASAN)
+  __sanitizer_finish_switch_fiber(nullptr, nullptr, nullptr);
+#endif
+  entry(arg);
+  gort::ctx::write_err(
+      "fatal error: context entry function returned\n"
+      "(a context has no caller to return to: end it by switching away for the last time)\n");
+  std::abort();
+}
+
+extern "C" [[noreturn]] void gort_lab02_not_implemented(const char* what) noexcept {
+  gort::ctx::write_err("fatal error: not implemented yet: ");
+  gort::ctx::write_err(what);
+  gort::ctx::write_err(" (TODO in labs/02-context-switch)\n");
+  std::abort();
+}

@@ -1,0 +1,147 @@
+// gort::Chan<T> — Go's `chan T` for C++ goroutines (Lab 03).
+//
+// A Chan is a handle: copies share one channel, like Go's chan values, and
+// the channel lives as long as some handle (or a goroutine blocked on it)
+// refers to it. Capacity 0 is an unbuffered channel — send and receive
+// rendezvous, the element moves straight from the sender to the receiver —
+// capacity n > 0 a FIFO buffer of n elements.
+//
+// The machinery is not a template: Chan<T> describes T to the runtime as a
+// size plus "move-construct" and "destroy" operations (ElemOps), and the core
+// in the runtime (runtime/rt/chan_core.hpp, the student's chan.cpp) moves
+// elements as raw bytes through those operations. A blocked goroutine waits
+// on the channel with its element slot on its own stack (Go's sudog).
+//
+// Semantics are Go's: recv() on a closed channel first drains the buffer,
+// then returns an empty optional; send() on a closed channel, and closing a
+// closed channel, panic ("panic: send on closed channel" /
+// "panic: close of closed channel", goroutine id, exit code 2). A goroutine
+// blocked in send() when the channel is closed panics too.
+// Every operation must run inside gort::run (std::logic_error otherwise).
+#pragma once
+
+#include <cstddef>
+#include <new>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace gort {
+
+namespace detail {
+
+/// How the runtime moves and destroys elements of one channel's type.
+/// A null `move` means "trivially copyable: memcpy and nothing to destroy".
+struct ElemOps {
+  /// Move-constructs the element at uninitialised @p dst from the one at
+  /// @p src; the source stays alive (moved-from) for its owner to destroy.
+  void (*move)(void* dst, void* src) noexcept;
+  /// Destroys the element at @p p.
+  void (*destroy)(void* p) noexcept;
+};
+
+struct ChanCore;  // runtime/rt/chan_core.hpp
+
+/// Creates a channel of @p capacity elements of @p elem_size bytes with
+/// reference count 1. Throws std::bad_alloc.
+ChanCore* chan_make(std::size_t elem_size, std::size_t elem_align, std::size_t capacity,
+                    const ElemOps* ops);
+/// Adds a reference. Never throws.
+void chan_retain(ChanCore* c) noexcept;
+/// Drops a reference; the last one destroys the buffered elements and frees.
+void chan_release(ChanCore* c) noexcept;
+/// Sends the element at @p elem (the runtime moves from it; the caller still
+/// destroys it afterwards).
+/// Blocks (parks the goroutine) until a receiver or buffer slot takes it.
+void chan_send(ChanCore* c, void* elem);
+/// Receives into the uninitialised slot @p out. Returns true with an element
+/// constructed there, or false (nothing constructed) if closed and drained.
+bool chan_recv(ChanCore* c, void* out);
+/// Closes the channel, waking every blocked receiver and sender.
+void chan_close(ChanCore* c);
+/// Number of buffered elements (a racy snapshot, as Go's len(ch)).
+std::size_t chan_len(const ChanCore* c) noexcept;
+/// The capacity given at creation.
+std::size_t chan_cap(const ChanCore* c) noexcept;
+
+template <class T>
+struct ElemOpsFor {
+  static void move(void* dst, void* src) noexcept {
+    ::new (dst) T(std::move(*static_cast<T*>(src)));
+  }
+  static void destroy(void* p) noexcept { static_cast<T*>(p)->~T(); }
+  static constexpr ElemOps ops{&move, &destroy};
+  static const ElemOps* get() noexcept {
+    if constexpr (std::is_trivially_copyable_v<T>) {
+      return nullptr;
+    } else {
+      return &ops;
+    }
+  }
+};
+
+}  // namespace detail
+
+/// A channel of T: a copyable handle, like Go's `chan T`.
+/// T must be move-constructible with a noexcept move constructor.
+template <class T>
+class Chan {
+  static_assert(std::is_nothrow_move_constructible_v<T>,
+                "gort::Chan<T> needs a noexcept move constructor");
+  static_assert(!std::is_reference_v<T>, "gort::Chan<T&> is not supported: send pointers instead");
+
+ public:
+  /// Creates a channel with room for @p capacity buffered elements
+  /// (0: unbuffered). May be called anywhere, also outside gort::run.
+  /// Throws std::bad_alloc.
+  explicit Chan(std::size_t capacity = 0)
+      : core_(detail::chan_make(sizeof(T), alignof(T), capacity, detail::ElemOpsFor<T>::get())) {}
+
+  /// Another handle to the same channel.
+  Chan(const Chan& o) noexcept : core_(o.core_) { detail::chan_retain(core_); }
+  /// Makes this handle refer to @p o's channel.
+  Chan& operator=(const Chan& o) noexcept {
+    if (core_ != o.core_) {
+      detail::chan_retain(o.core_);
+      detail::chan_release(core_);
+      core_ = o.core_;
+    }
+    return *this;
+  }
+  ~Chan() { detail::chan_release(core_); }
+
+  /// Sends @p v: waits for a receiver (unbuffered) or a free slot (buffered).
+  /// Panics (exit code 2) if the channel is or becomes closed.
+  /// Throws std::logic_error outside gort::run.
+  void send(T v) const { detail::chan_send(core_, &v); }
+
+  /// Receives the next element, waiting for one; returns std::nullopt once
+  /// the channel is closed and its buffer drained. Throws std::logic_error
+  /// outside gort::run.
+  std::optional<T> recv() const {
+    alignas(T) unsigned char slot[sizeof(T)];
+    if (!detail::chan_recv(core_, slot)) return std::nullopt;
+    T* p = std::launder(reinterpret_cast<T*>(slot));
+    std::optional<T> out(std::move(*p));
+    p->~T();
+    return out;
+  }
+
+  /// Closes the channel: blocked receivers get std::nullopt, blocked senders
+  /// panic. Panics (exit 2) if it is already closed. Throws
+  /// std::logic_error outside gort::run.
+  void close() const { detail::chan_close(core_); }
+
+  /// Number of elements buffered right now.
+  std::size_t size() const noexcept { return detail::chan_len(core_); }
+  /// The capacity given at construction.
+  std::size_t capacity() const noexcept { return detail::chan_cap(core_); }
+
+  /// True if both handles refer to the same channel.
+  friend bool operator==(const Chan& a, const Chan& b) noexcept { return a.core_ == b.core_; }
+
+ private:
+  detail::ChanCore* core_;
+};
+
+}  // namespace gort

@@ -1,0 +1,350 @@
+// Finding work and idling (provided with Lab 03): find_runnable's blocking
+// part, the spinning-M protocol, starting and stopping Ms, and the deadlock
+// check.
+//
+// The problem: a G made runnable on one P while other Ps sit idle should be
+// picked up soon, but Ms must not burn CPU polling when there is nothing to
+// do. Go's answer, reproduced here:
+//   * wakep(): whoever makes work available (new_proc, ready) starts one
+//     *spinning* M, unless one is already spinning or no P is idle — so at
+//     most a few threads search at any moment (at most half the busy Ps may
+//     spin: 2 * nmspinning < gomaxprocs - npidle).
+//   * A spinning M that finds work stops spinning and, if it was the last
+//     spinner, calls wakep() so the search goes on (work tends to come in
+//     bursts).
+//   * An M that finds nothing releases its P, *then* stops spinning, *then*
+//     looks at every queue once more: a producer that saw nmspinning > 0 and
+//     did not wake anyone is covered by this re-check (the seq_cst operations
+//     on nmspinning/npidle and the producer's fence order the two sides).
+//   * Then it parks on its Note (stopm), with a time-out if a timer is
+//     pending, so a sleeping goroutine is woken on time.
+// The deadlock check (Go's checkdead) runs when the last M goes idle: if no
+// goroutine can be woken by anything — no timer, no I/O waiter, no syscall —
+// the program can never progress: report it and exit(2), never hang.
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+
+#include <unistd.h>
+
+#include "rt/hooks.hpp"
+#include "rt/runq.hpp"
+#include "rt/sched.hpp"
+#include "rt/timers.hpp"
+
+namespace gort::rt {
+
+namespace {
+
+/// How many rounds a spinning M polls before giving up its P.
+constexpr int kSpinRounds = 64;
+/// Stack of each new M's thread (g0 runs the scheduler there).
+constexpr std::size_t kMStack = 256 * 1024;
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+void acquirep(M* m, P* p) {
+  m->p = p;
+  p->m = m;
+  p->status.store(PStatus::running, std::memory_order_relaxed);
+}
+
+// --- lists under sched.lock -------------------------------------------------
+
+void pidle_put(P* p) {
+  p->m = nullptr;
+  p->status.store(PStatus::idle, std::memory_order_relaxed);
+  p->link = sched.pidle;
+  sched.pidle = p;
+  sched.npidle.fetch_add(1, std::memory_order_seq_cst);
+}
+
+P* pidle_get() {
+  P* p = sched.pidle;
+  if (p) {
+    sched.pidle = p->link;
+    p->link = nullptr;
+    sched.npidle.fetch_sub(1, std::memory_order_seq_cst);
+  }
+  return p;
+}
+
+void mput(M* m) {
+  m->schedlink = sched.midle;
+  sched.midle = m;
+  ++sched.nmidle;
+  m->idle.store(true, std::memory_order_relaxed);
+}
+
+M* mget() {
+  M* m = sched.midle;
+  if (m) {
+    sched.midle = m->schedlink;
+    m->schedlink = nullptr;
+    --sched.nmidle;
+    m->idle.store(false, std::memory_order_relaxed);
+  }
+  return m;
+}
+
+bool mremove(M* m) {
+  for (M** pp = &sched.midle; *pp; pp = &(*pp)->schedlink) {
+    if (*pp == m) {
+      *pp = m->schedlink;
+      m->schedlink = nullptr;
+      --sched.nmidle;
+      m->idle.store(false, std::memory_order_relaxed);
+      return true;
+    }
+  }
+  return false;
+}
+
+/// Go's checkdead. Called with sched.lock held, after @p m went idle.
+void checkdead() {
+  if (sched.exiting.load(std::memory_order_relaxed)) return;
+  if (sched.nmidle < static_cast<std::int32_t>(sched.allm.size())) return;
+  if (next_timer() != INT64_MAX) return;
+  if (netpoll_has_waiters() || syscalls_in_progress() > 0) return;
+  // Every M is parked and nothing can wake one.
+  bool runnable = sched.runq_size.load(std::memory_order_relaxed) > 0;
+  for (int i = 0; i < sched.gomaxprocs; ++i) runnable |= !runq_empty(&sched.allp[i]);
+  if (runnable) {
+    write_all(2,
+              "fatal error: runtime bug: every M is idle but goroutines are runnable "
+              "(a wake-up was lost: whoever makes a G runnable must call wakep, and an M must "
+              "re-check the queues before it parks)\n\n");
+  } else {
+    write_all(2, "fatal error: all goroutines are asleep - deadlock!\n\n");
+  }
+  std::lock_guard<os::FutexMutex> lk(sched.allg_lock);
+  char buf[128];
+  for (G* gp : sched.allgs) {
+    if (!format_goroutine_header(gp, buf, sizeof buf)) continue;
+    write_all(2, buf);
+    write_all(2, "\n");
+  }
+  write_all(2, "exit status 2\n");
+  ::_exit(2);
+}
+
+/// Parks @p m (without a P) until startm hands it one or the runtime exits.
+/// On return m->p is set, or sched.exiting is true.
+void stopm(M* m) {
+  bool forever = false;  // a timed-out M that found no idle P sleeps without limit
+  for (;;) {
+    {
+      std::lock_guard<os::FutexMutex> lk(sched.lock);
+      if (sched.exiting.load(std::memory_order_relaxed)) return;
+      m->park.clear();
+      m->nextp = nullptr;
+      mput(m);
+      checkdead();
+    }
+    bool woken = true;
+    std::int64_t nt = forever ? INT64_MAX : next_timer();
+    if (nt == INT64_MAX) {
+      m->park.sleep();
+    } else {
+      std::int64_t d = nt - nanotime();
+      woken = m->park.sleep_for(std::chrono::nanoseconds(d > 0 ? d : 0));
+    }
+    if (!woken) {
+      std::unique_lock<os::FutexMutex> lk(sched.lock);
+      if (mremove(m)) {
+        // Timed out: a timer is due. Run it if a P is free; else the busy
+        // Ps will see it when they next schedule.
+        if (sched.exiting.load(std::memory_order_relaxed)) return;
+        if (P* p = pidle_get()) {
+          acquirep(m, p);
+          return;
+        }
+        forever = true;
+        continue;
+      }
+      // startm (or exit) took us off the list concurrently: its wakeup is coming.
+      lk.unlock();
+      m->park.sleep();
+    }
+    if (sched.exiting.load(std::memory_order_relaxed)) return;
+    P* p = m->nextp;
+    m->nextp = nullptr;
+    if (p) {
+      acquirep(m, p);
+      return;
+    }
+  }
+}
+
+/// The M found work: stop spinning, and let another M take over the search.
+G* found(M* m, G* gp) {
+  if (m->spinning) {
+    m->spinning = false;
+    if (sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst) == 1) wakep();
+  }
+  return gp;
+}
+
+/// Has the earliest timer expired? (No clock read when nobody sleeps.)
+bool timer_due() {
+  std::int64_t t = next_timer();
+  return t != INT64_MAX && t <= nanotime();
+}
+
+/// Any runnable G anywhere (rings and global queue)? Racy re-check.
+bool any_work() {
+  if (sched.runq_size.load(std::memory_order_seq_cst) > 0) return true;
+  for (int i = 0; i < sched.gomaxprocs; ++i) {
+    if (runq_len(&sched.allp[i]) > 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void wakep() {
+  if (sched.gomaxprocs == 1) return;
+    // StoreLoad barrier between publishing the work and reading npidle /
+    // nmspinning; pairs with the re-check in find_runnable.
+#if defined(GORT_TSAN)
+  static std::atomic<int> fence_word{0};  // TSan does not model fences: use an RMW
+  fence_word.fetch_add(0, std::memory_order_seq_cst);
+#else
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+#endif
+  if (sched.npidle.load(std::memory_order_relaxed) == 0) return;
+  if (sched.nmspinning.load(std::memory_order_relaxed) != 0) return;
+  std::int32_t zero = 0;
+  if (!sched.nmspinning.compare_exchange_strong(zero, 1, std::memory_order_seq_cst)) return;
+  startm(nullptr, true);
+}
+
+void startm(P* p, bool spinning) {
+  std::lock_guard<os::FutexMutex> lk(sched.lock);
+  if (sched.exiting.load(std::memory_order_relaxed)) {
+    if (p) pidle_put(p);
+    if (spinning) sched.nmspinning.fetch_sub(1);
+    return;
+  }
+  if (p == nullptr) p = pidle_get();
+  if (p == nullptr) {
+    if (spinning) sched.nmspinning.fetch_sub(1);
+    return;
+  }
+  if (M* m = mget()) {
+    m->nextp = p;
+    m->spinning = spinning;
+    m->park.wakeup();
+    return;
+  }
+  // No idle M: start a thread. Created under the lock so that teardown never
+  // sees an M whose thread is half-made.
+  M* m = new M;
+  m->id = static_cast<int>(sched.allm.size());
+  m->nextp = p;
+  m->spinning = spinning;
+  m->rand_state = 0x6c8e9cf5u * static_cast<std::uint32_t>(m->id + 1);
+  try {
+    char name[16];
+    std::snprintf(name, sizeof name, "gort-m%d", m->id);
+    m->thread = os::Thread([m] { mstart(m); }, os::ThreadOptions{kMStack, name});
+  } catch (...) {
+    delete m;
+    pidle_put(p);
+    if (spinning) sched.nmspinning.fetch_sub(1);
+    throw;
+  }
+  sched.allm.push_back(m);
+  sched.n_threads.fetch_add(1, std::memory_order_relaxed);
+}
+
+G* find_runnable(M* m, bool* inherit_time) {
+top:
+  if (sched.exiting.load(std::memory_order_relaxed)) return nullptr;
+  P* p = m->p;
+  check_timers(p);
+  if (G* gp = find_runnable_fast(p, inherit_time)) return found(m, gp);
+  *inherit_time = false;
+
+  // Lab 04: goroutines whose I/O is ready.
+  if (netpoll_has_waiters()) {
+    if (G* list = netpoll(false, 0)) {
+      G* gp = list;
+      for (G* g = list->schedlink; g;) {
+        G* nx = g->schedlink;
+        runq_put(p, g, false);
+        sched.n_netpoll_wakeups.fetch_add(1, std::memory_order_relaxed);
+        g = nx;
+      }
+      sched.n_netpoll_wakeups.fetch_add(1, std::memory_order_relaxed);
+      gp->schedlink = nullptr;
+      return found(m, gp);
+    }
+  }
+
+  // Lab 06: steal, while spinning (bounded number of spinners).
+  if (sched.gomaxprocs > 1) {
+    if (!m->spinning && 2 * sched.nmspinning.load(std::memory_order_relaxed) <
+                            sched.gomaxprocs - sched.npidle.load(std::memory_order_relaxed)) {
+      m->spinning = true;
+      sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);
+    }
+    if (m->spinning) {
+      for (int i = 0; i < kSpinRounds; ++i) {
+        if (G* gp = steal_work(p)) return found(m, gp);
+        if (sched.runq_size.load(std::memory_order_relaxed) > 0 || timer_due() ||
+            sched.exiting.load(std::memory_order_relaxed)) {
+          goto top;
+        }
+        for (int k = 0; k < 16; ++k) cpu_relax();
+      }
+    }
+  }
+
+  // Give up the P.
+  {
+    std::unique_lock<os::FutexMutex> lk(sched.lock);
+    if (sched.exiting.load(std::memory_order_relaxed)) return nullptr;
+    if (sched.runq_size.load(std::memory_order_relaxed) > 0) {
+      G* gp = globrunq_get(p, 0);
+      lk.unlock();
+      return found(m, gp);
+    }
+    m->p = nullptr;
+    pidle_put(p);
+  }
+  bool was_spinning = m->spinning;
+  if (m->spinning) {
+    m->spinning = false;
+    sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
+  }
+  // Re-check after dropping the P and the spinning count: work that arrived
+  // meanwhile may have been submitted by someone who counted on us.
+  if (any_work() || timer_due()) {
+    P* p2;
+    {
+      std::lock_guard<os::FutexMutex> lk(sched.lock);
+      p2 = pidle_get();
+    }
+    if (p2) {
+      acquirep(m, p2);
+      if (was_spinning) {
+        m->spinning = true;
+        sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);
+      }
+      goto top;
+    }
+  }
+  stopm(m);
+  if (sched.exiting.load(std::memory_order_relaxed)) return nullptr;
+  goto top;
+}
+
+}  // namespace gort::rt

@@ -1,0 +1,233 @@
+// Lab 03 — the scheduler: global state and the functions that move Gs
+// between queues, Ms and Ps.
+//
+// The pieces (Go's names in parentheses):
+//   * Sched (schedt): the global run queue, the idle P and idle M lists,
+//     the number of spinning Ms, every P and M. One lock, sched.lock
+//     (a Lab 01 FutexMutex), protects the lists; the hot paths (local run
+//     queues, runnext, free lists) never take it.
+//   * The schedule loop (schedule_loop, provided in proc.cpp)
+//     runs on each M's g0: find a runnable G, switch to it, and when the G
+//     switches back run what it asked for (park_m, gosched_m, goexit_m) —
+//     so every switch is G → g0 → G'. (With kDirectHandoff, an optional
+//     optimization the solution uses, park/yield/exit switch G → G' directly
+//     when this P has a G ready: switch_from.)
+//   * find_runnable (provided, idle.cpp) follows Go's order: expired timers,
+//     the student's find_runnable_fast (1/61 global check, runnext/local,
+//     global batch), netpoll (Lab 04 hook), stealing (Lab 06 hook), and
+//     finally the P is dropped and the M parks on its Note (stopm).
+//
+// Student tasks in sched.cpp (Lab 03, task 2): find_runnable_fast, execute,
+// park/park_m, ready, gosched/gosched_m, new_proc, goexit_m and the per-P G
+// free list (gfput/gfget).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "os/futex_mutex.hpp"
+#include "rt/g.hpp"
+#include "rt/m.hpp"
+#include "rt/p.hpp"
+
+namespace gort::rt {
+
+/// Every 61st schedule tick the global queue is looked at first (fairness).
+inline constexpr std::uint64_t kGlobalCheckTicks = 61;
+/// A P keeps at most this many dead Gs; above it, half go to the global free list.
+inline constexpr std::int32_t kGfreeMax = 64;
+
+/// Global scheduler state. One instance, `sched`; reset by every gort::run.
+struct Sched {
+  os::FutexMutex lock;  ///< protects everything below marked (L)
+
+  // Global run queue (L). runq_size is also read without the lock as a hint.
+  G* runq_head = nullptr;
+  G* runq_tail = nullptr;
+  std::atomic<std::int32_t> runq_size{0};
+
+  // Global free list of dead Gs (L).
+  G* gfree = nullptr;
+  std::atomic<std::int32_t> gfree_count{0};  ///< also read without the lock as a hint
+
+  // Idle Ps (L) and their count (read without the lock as a hint).
+  P* pidle = nullptr;
+  std::atomic<std::int32_t> npidle{0};
+
+  // Idle Ms (L).
+  M* midle = nullptr;
+  std::int32_t nmidle = 0;
+  std::atomic<std::int32_t> nmspinning{0};  ///< Ms looking for work while holding a P
+
+  int gomaxprocs = 0;          ///< number of Ps
+  P* allp = nullptr;           ///< array of gomaxprocs Ps
+  std::vector<M*> allm;        ///< every M, m0 first (L)
+  std::size_t stack_size = 0;  ///< usable bytes of each goroutine stack
+
+  std::atomic<std::uint64_t> goidgen{0};  ///< last goroutine id handed out (in batches)
+  std::atomic<bool> running{false};       ///< inside gort::run
+  std::atomic<bool> exiting{false};       ///< main returned: every M leaves its loop
+  int main_result = 0;
+
+  // Every G ever created by this run (for dumps and the deadlock report).
+  os::FutexMutex allg_lock;
+  std::vector<G*> allgs;
+
+  // Counters not kept per P.
+  std::atomic<std::uint64_t> n_threads{0};
+  std::atomic<std::uint64_t> n_global_puts{0};
+  std::atomic<std::uint64_t> n_handoffs{0};
+  std::atomic<std::uint64_t> n_netpoll_wakeups{0};
+};
+
+/// The scheduler's global state.
+extern Sched sched;
+
+// ---- where am I? (provided; never inlined: a goroutine may resume on
+// another thread, so a thread-local address must not be cached across a
+// switch) --------------------------------------------------------------------
+
+/// The M the calling code runs on; nullptr outside the runtime's threads.
+[[gnu::noinline]] M* current_m() noexcept;
+/// The G running on the calling thread; nullptr on g0 or outside the runtime.
+[[gnu::noinline]] G* current_g() noexcept;
+/// The P held by the calling thread's M; nullptr if none.
+[[gnu::noinline]] P* current_p() noexcept;
+/// Sets the calling thread's M (provided code only).
+[[gnu::noinline]] void set_current_m(M* m) noexcept;
+
+// ---- student: sched.cpp (Lab 03, task 2) ----------------------------------
+
+/// The cheap part of find_runnable, on g0 of @p p's owner: every
+/// kGlobalCheckTicks-th tick (p->schedtick % 61 == 0) one G from the global
+/// queue first, so it cannot starve; then runq_get (runnext, ring); then a
+/// batch from the global queue. Returns nullptr if all are empty; sets
+/// *inherit_time as runq_get does (false for global Gs).
+G* find_runnable_fast(P* p, bool* inherit_time);
+
+/// Runs @p gp on @p m (on m's g0): runnable → running, bumps the P's
+/// schedtick unless @p inherit_time, and switches to it.
+/// Returns when gp switches back to g0 (mcall); m->curg is still gp then.
+void execute(M* m, G* gp, bool inherit_time);
+
+/// Parks the calling goroutine with @p reason: switches to g0, which marks
+/// it waiting and then calls unlockf(gp, arg) (if not null) — *after* gp's
+/// context is saved, so a waker that sees gp on a wait queue can never
+/// resume a half-saved G. If unlockf returns false, gp resumes at once.
+/// Returns when someone calls ready(gp). Goroutines only.
+void park(bool (*unlockf)(G* gp, void* arg), void* arg, WaitReason reason);
+
+/// g0 half of park (an AfterSwitch).
+G* park_m(M* m, G* gp);
+
+/// Makes the waiting @p gp runnable: waiting → runnable, into the current
+/// P's runnext (it runs next), then wakep(). Call from a goroutine or g0 of
+/// an M holding a P; never blocks. Readying a G that is not waiting is a bug
+/// (fatal error).
+void ready(G* gp);
+
+/// Puts the calling goroutine at the tail of its P's run queue and runs
+/// something else (gort::yield). Goroutines only.
+void gosched();
+
+/// g0 half of gosched (an AfterSwitch).
+G* gosched_m(M* m, G* gp);
+
+/// Starts the prepared @p gp (stack, entry and closure already set by
+/// go_reserve/go_commit): gives it a fresh context whose entry is
+/// goroutine_main, makes it runnable in the current P's runnext and wakes an
+/// idle P (wakep). Called on a goroutine or on the booting thread.
+void new_proc(G* gp);
+
+/// g0 half of goroutine exit (an AfterSwitch): running → dead, counts the
+/// exit, puts gp on its P's free list (gfput). Returns nullptr.
+G* goexit_m(M* m, G* gp);
+
+/// True if park/gosched/goroutine exit may switch directly to the next G
+/// (switch_from) instead of going through g0 (mcall). Defined in sched.cpp:
+/// false in the starter (every switch goes G → g0 → G'); an optional
+/// challenge, and true in the optimized solution.
+extern const bool kDirectHandoff;
+
+/// Puts the dead @p gp on @p p's free list; above kGfreeMax, moves half of
+/// the list to the global free list (under sched.lock).
+void gfput(P* p, G* gp);
+
+/// Takes a dead G (with its stack) from @p p's free list, refilling it from
+/// the global free list when empty. Returns nullptr if there is none.
+G* gfget(P* p);
+
+// ---- provided: proc.cpp, idle.cpp -----------------------------------------
+
+/// Switches from the running goroutine to its M's g0 and has g0 call
+/// @p after(m, gp) (Go's mcall). Returns when gp is resumed.
+void mcall(AfterSwitch after) noexcept;
+
+/// The schedule loop, on g0 of @p m (which holds a P): find_runnable,
+/// execute, run the goroutine's AfterSwitch request, repeat — until the
+/// runtime exits.
+void schedule_loop(M* m);
+
+/// Body of every M's thread but m0: take m->nextp, run schedule_loop.
+void mstart(M* m);
+
+/// Like mcall(after), but when find_runnable_fast has a G ready on this P,
+/// switches to it directly (one switch instead of two) and that G runs
+/// after(m, gp) first thing on resumption — still after gp is off its
+/// stack, so the park protocol is unchanged. Falls back to mcall when there
+/// is no local work, or the runtime is exiting. Goroutines only.
+void switch_from(AfterSwitch after);
+
+/// Runs the pending hand-off request left by the G that switched to the
+/// calling one (see switch_from). Called right after every resumption.
+void finish_switch(M* m);
+
+/// The context every goroutine starts in: runs gp->entry(gp->closure),
+/// turns an escaping exception into a panic, then exits the goroutine.
+[[noreturn]] void goroutine_main(void* gp) noexcept;
+
+/// The blocking part of the scheduler, on g0: find_runnable_fast, timers,
+/// netpoll, steal, then drop the P and park the M until there is work.
+/// Returns a G to run (m->p set) or nullptr when the runtime is exiting.
+G* find_runnable(M* m, bool* inherit_time);
+
+/// If there is an idle P and no M is spinning, starts an M (spinning) to
+/// look for the work just made available. Cheap when there is nothing to do.
+void wakep();
+
+/// Starts an M (an idle one, or a new thread) holding @p p (an idle P if
+/// null); if no P is idle, does nothing (undoing the spinning count if
+/// @p spinning). Takes sched.lock.
+void startm(P* p, bool spinning);
+
+/// A fresh goroutine id for a G created on @p p.
+std::uint64_t new_goid(P* p) noexcept;
+
+/// Releases what a dead G's old context holds (sanitizer state) before it is
+/// made again; provided.
+void reset_context(G* gp) noexcept;
+
+/// Fast per-P random number (xorshift).
+std::uint32_t fastrand(std::uint32_t& state) noexcept;
+
+/// Formats "goroutine N [wait reason or state]:\n" for @p gp into @p buf, as
+/// the deadlock report and the hang dump print it; returns false, writing
+/// nothing, for a dead or idle G. No locks, no allocation (signal-safe).
+bool format_goroutine_header(const G* gp, char* buf, std::size_t size) noexcept;
+/// Writes all of @p s to @p fd with write(2): no locks, no allocation, so the
+/// panic, fatal-error and hang-dump paths may use it from a signal handler.
+void write_all(int fd, const char* s) noexcept;
+/// Prints "fatal error: <msg>" and the goroutine list; exits with code 2.
+[[noreturn]] void fatal(const char* msg) noexcept;
+/// Prints "panic: <msg>", "goroutine N [running]:"; exits with code 2.
+[[noreturn]] void panic(const char* msg) noexcept;
+
+/// Counters of the last finished gort::run (debug::stats() after run).
+debug::Stats last_run_stats() noexcept;
+
+/// Monotonic clock in nanoseconds.
+std::int64_t nanotime() noexcept;
+
+}  // namespace gort::rt
