@@ -3,7 +3,6 @@
 # the two together so a student types `make grade LAB=01`.
 SHELL := /bin/bash
 BUILD ?= build
-JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 LAB ?=
 REFERENCE ?=
 
@@ -12,10 +11,10 @@ REFERENCE ?=
 help:
 	@grep -h "^## " Makefile | sed "s/^## /  /"
 
-## make demo: install what is missing, build, run the demos
+## make demo [REFERENCE=...]: install what is missing, build, run the demos
 demo:
 	@scripts/deps.sh demo
-	@scripts/build.sh $(BUILD)/dev demos
+	@scripts/build.sh $(BUILD)/dev demos -DGORT_REFERENCE="$(REFERENCE)"
 	@scripts/run-list.sh $(BUILD)/dev/demos.txt
 
 ## make test: install what is missing, build every variant, run every test CI runs
@@ -32,10 +31,10 @@ docs:
 	@scripts/build.sh $(BUILD)/dev docs
 	@echo "docs: $(BUILD)/dev/docs/html/index.html"
 
-## make bench: every benchmark, side by side with Go and Boost.Fiber
+## make bench [REFERENCE=...]: every benchmark, side by side with Go and Boost.Fiber
 bench:
 	@scripts/deps.sh core bench
-	@scripts/build.sh $(BUILD)/dev benches
+	@scripts/build.sh $(BUILD)/dev benches -DGORT_REFERENCE="$(REFERENCE)"
 	@scripts/run-list.sh $(BUILD)/dev/benches.txt
 
 ## make reset LAB=NN: restore that lab's starter files (asks first)
@@ -46,9 +45,9 @@ reset:
 doctor:
 	@scripts/doctor.sh
 
-## make handout [OUT=dir]: the student copy (no solution/) an instructor hands out
+## make handout [OUT=dir] [WITH_REFERENCE=0]: the student copy (no solution/; reference precompiled) an instructor hands out
 handout:
-	@scripts/handout.sh "$(OUT)"
+	@scripts/handout.sh "$(OUT)" "$(WITH_REFERENCE)"
 
 clean:
 	rm -rf $(BUILD)

@@ -29,7 +29,7 @@ SRC=(
 )
 echo "check-aarch64: building with $CXX"
 "$CXX" -std=c++20 -O2 -Wall -Wextra -Werror -static -pthread \
-  -I"$ROOT/runtime/include" -I"$ROOT/labs/02-context-switch/tests" \
+  -I"$ROOT/runtime/include" -I"$ROOT/runtime" -I"$ROOT/labs/02-context-switch/tests" \
   "${SRC[@]}" -o "$OUT/aarch64_check"
 echo "check-aarch64: running under $QEMU"
 "$QEMU" "$OUT/aarch64_check"

@@ -6,23 +6,13 @@
 // See the handout, section "Futexes" (Drepper's mutex).
 #include "os/futex_mutex.hpp"
 
-#include <cstdio>
-#include <cstdlib>
-
 #include "os/futex.hpp"
 #include "not_implemented.hpp"
 
 namespace gort::os {
-namespace {
 
 // try_lock() and unlock() are noexcept, so their stubs cannot throw
-// NotImplemented: they print the same message and abort instead.
-[[noreturn]] void not_implemented_abort(const char* what) {
-  std::fprintf(stderr, "not implemented yet: %s (TODO in your lab folder)\n", what);
-  std::abort();
-}
-
-}  // namespace
+// NotImplemented: gort::not_implemented_abort prints the same message and aborts.
 
 void FutexMutex::lock() {
   // TODO(lab 01, task 3): take the word from 0 to 1 atomically; if it was not
@@ -32,12 +22,12 @@ void FutexMutex::lock() {
 
 bool FutexMutex::try_lock() noexcept {
   // TODO(lab 01, task 3): one atomic attempt 0 -> 1; never blocks.
-  not_implemented_abort("lab 01 task 3: FutexMutex::try_lock");
+  gort::not_implemented_abort("lab 01 task 3: FutexMutex::try_lock");
 }
 
 void FutexMutex::unlock() noexcept {
   // TODO(lab 01, task 3): release; wake one sleeper only if there may be one.
-  not_implemented_abort("lab 01 task 3: FutexMutex::unlock");
+  gort::not_implemented_abort("lab 01 task 3: FutexMutex::unlock");
 }
 
 }  // namespace gort::os

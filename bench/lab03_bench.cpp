@@ -3,7 +3,7 @@
 // unbuffered-channel ping-pong round trip, spawn+run+exit (independent and
 // chained, like Go's BenchmarkCreateGoroutines). Each figure is the best of
 // three runs, printed as `name value unit`. The side-by-side comparison with
-// Go and Boost.Fiber lives in solution/bench/.
+// Go and Boost.Fiber lives in bench/.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>

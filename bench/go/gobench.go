@@ -1,4 +1,4 @@
-// gobench: the Go side of gort's side-by-side benchmarks (solution/bench/).
+// gobench: the Go side of gort's side-by-side benchmarks (bench/).
 //
 // Each run measures ONE figure, named on the command line, in a fresh process
 // (so a 1M-goroutine memory figure is never polluted by an earlier one) and
