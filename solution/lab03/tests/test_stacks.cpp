@@ -159,7 +159,7 @@ void overflow_in_run(int blocked, Overflow how, std::size_t stack_size) {
 
 void check_overflow_reported(int blocked, Overflow how, std::size_t stack_size) {
   if (kSanitized) {
-    MESSAGE(kSanitizerSkip);
+    MESSAGE(std::string(kSanitizerSkip));
     return;
   }
   ChildResult r = run_in_child([&] { overflow_in_run(blocked, how, stack_size); });
@@ -247,7 +247,7 @@ TEST_CASE("a frame larger than the guard page cannot jump over it") {
 
 TEST_CASE("every stack from the pool faults at its guard page, 40,000 stacks") {
   if (kSanitized) {
-    MESSAGE(kSanitizerSkip);
+    MESSAGE(std::string(kSanitizerSkip));
     return;
   }
   if (!gort::ctx::kernel_guard_pages()) {
@@ -375,7 +375,7 @@ TEST_CASE("run() gives the program's SIGSEGV and SIGBUS handlers back when it re
 
 TEST_CASE("a fault inside run() that is not a stack overflow reaches the program's handler") {
   if (kSanitized) {
-    MESSAGE(kSanitizerSkip);
+    MESSAGE(std::string(kSanitizerSkip));
     return;
   }
   auto with_handler = [](std::function<void()> fault) {
