@@ -8,11 +8,13 @@
 // "fatal error: stack overflow" naming the goroutine, instead of silently
 // corrupting whatever memory lies below.
 //
-// Each guard page is a separate memory mapping, and Linux allows 65530
-// mappings per process by default, so at most ~32k guarded stacks can be
-// live at once. A runtime that wants a million goroutines allocates
-// unguarded stacks and checks a canary word at the stack's bottom on every
-// switch instead (see docs/ARCHITECTURE.md, "Stacks").
+// Each mprotect'ed guard page is a separate memory mapping, and Linux allows
+// 65530 mappings per process by default, so at most ~32k such stacks can be
+// live at once. The provided StackPool (ctx/stack_pool.hpp), which the
+// runtimes take their stacks from, guards a million stacks with
+// madvise(MADV_GUARD_INSTALL) where the kernel has it (Linux >= 6.13) and
+// otherwise falls back to unguarded stacks with a canary word checked on
+// every switch.
 #pragma once
 
 #include <cstddef>
@@ -23,7 +25,7 @@ namespace gort::ctx {
 /// A stack: usable bytes [lo, lo + size); `guard` bytes of PROT_NONE below lo.
 struct Stack {
   void* lo = nullptr;     ///< lowest usable byte (the guard page, if any, is below)
-  std::size_t size = 0;   ///< usable bytes, a whole number of pages
+  std::size_t size = 0;   ///< usable bytes (whole pages, except a StackPool canary stack)
   std::size_t guard = 0;  ///< bytes of PROT_NONE guard below lo; 0 for an unguarded stack
   /// One past the highest usable byte: where a fresh stack starts growing down.
   void* hi() const noexcept { return static_cast<char*>(lo) + size; }
@@ -39,7 +41,9 @@ Stack stack_alloc(std::size_t size, bool guard_page = true);
 /// empty. Freeing an empty Stack does nothing. Never throws.
 void stack_free(Stack& stack) noexcept;
 
-/// The value written at a stack's lowest word when it has no guard page.
+/// The canary of a stack without a guard page: stack_alloc(size, false) writes
+/// it at the stack's lowest word; a StackPool writes it in the word just below
+/// an unguarded stack's lowest usable byte (StackPool::canary_intact checks it).
 inline constexpr std::uint64_t kStackCanary = 0x676f72745f535441ull;  // "gort_STA"
 
 /// Tells the SIGSEGV handler which stack the calling thread is running on and
@@ -51,7 +55,16 @@ void set_current_stack(const Stack* stack, std::uint64_t owner_id) noexcept;
 
 /// Installs the process-wide SIGSEGV/SIGBUS handler that names stack
 /// overflows (again, if something replaced it since), and once per thread
-/// its alternate signal stack. Idempotent; any thread may call it. Provided.
+/// its alternate signal stack. The handlers it replaces are remembered: every
+/// fault that is not a stack overflow goes to them (or, for the default
+/// action, kills the process as usual). Idempotent; any thread may call it.
+/// Provided.
 void install_overflow_handler();
+
+/// Puts back the SIGSEGV/SIGBUS handlers install_overflow_handler replaced,
+/// for each signal whose handler is still ours (gort::run calls it when it
+/// returns). Alternate signal stacks stay until their threads end. Any
+/// thread may call it; never throws. Provided.
+void uninstall_overflow_handler() noexcept;
 
 }  // namespace gort::ctx

@@ -344,6 +344,7 @@ void teardown(M* m0) {
   for (M* m : ms) {
     if (m != m0 && m->thread.joinable()) m->thread.join();
   }
+  ctx::uninstall_overflow_handler();  // the program's own SIGSEGV/SIGBUS handlers come back
   save_stats();
   set_current_m(nullptr);
   for (G* gp : sched.allgs) {
