@@ -196,7 +196,7 @@ GRADED_TEST("chan: many senders and receivers on several Ps conserve the sum", 3
   constexpr long long kTotal = static_cast<long long>(kSenders) * kEach;
   constexpr long long kSum = kTotal * (kTotal + 1) / 2;
   for (int k = 0; k < 2; ++k) {
-    const char* kind = k ? "buffered" : "unbuffered";
+    std::string kind = k ? "buffered" : "unbuffered";
     CHECK_MESSAGE(received_n[k] == kTotal, kind, ": received ", received_n[k], " values, sent ",
                   kTotal);
     CHECK_MESSAGE(received_sum[k] == kSum, kind, ": sum received ", received_sum[k], ", sum sent ",

@@ -158,10 +158,11 @@ GRADED_TEST("ring: a standalone P's ring is FIFO and runnext comes first", 6,
     any_inherit |= inherit;
     if (got.size() > 10) break;
   }
-  CHECK_MESSAGE(str(got) == "[1, 2, 3, 4, 5]", "runq_get returned ", str(got),
-                " after putting 1..5: the ring is FIFO — runq_get pops at the head (oldest "
-                "first)",
-                got.size() == 5 && got[0] == 5 ? "; yours pops the newest (LIFO)" : "");
+  CHECK_MESSAGE(
+      str(got) == "[1, 2, 3, 4, 5]", "runq_get returned ", str(got),
+      " after putting 1..5: the ring is FIFO — runq_get pops at the head (oldest "
+      "first)",
+      std::string(got.size() == 5 && got[0] == 5 ? "; yours pops the newest (LIFO)" : ""));
   CHECK_MESSAGE(!any_inherit, "a G from the ring must report *inherit_time = false");
 
   // runnext: the newest next-put G is first; the one it displaced goes to the tail.
@@ -360,7 +361,8 @@ GRADED_TEST("find_runnable_fast: every 61st tick one G from the global queue com
   runq_put(p.get(), gs[5], true);  // runnext: G6
   std::uint64_t e = pick(5);
   CHECK_MESSAGE((e == 6 && inherit), "with G6 in runnext at tick 5, find_runnable_fast returned G",
-                e, inherit ? "" : " without inherit_time", ": runnext first, inheriting the slice");
+                e, std::string(inherit ? "" : " without inherit_time"),
+                ": runnext first, inheriting the slice");
   std::uint64_t f = pick(7);
   CHECK_MESSAGE((f == 2 && !inherit), "at tick 7 find_runnable_fast returned G", f,
                 ", expected G2 from the ring (inherit_time false)");

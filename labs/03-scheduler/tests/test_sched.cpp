@@ -44,7 +44,7 @@ GRADED_TEST("sched: a readied goroutine runs next", 5, "Task 2: park and ready")
       },
       {.procs = 1});
   std::string got(order.begin(), order.end());
-  const char* why =
+  std::string why =
       got == "RBA"   ? "R ran next, but then B before A: the ring returned the newest G first — "
                        "runq_get must pop the ring's head (FIFO, Task 1)"
       : got == "ABR" ? "R ran last: ready() must put the woken goroutine in runnext "
@@ -106,7 +106,7 @@ GRADED_TEST("sched: ready of a goroutine that is not waiting is a fatal error", 
         },
         {.procs = 1});
   });
-  const char* want = "bad transition waiting -> runnable: it is runnable";
+  std::string want = "bad transition waiting -> runnable: it is runnable";
   CHECK_MESSAGE((r.exit_code == 2 && r.err.find(want) != std::string::npos),
                 "ready() of a runnable goroutine must stop with a fatal error naming the "
                 "transition (cas_status(gp, waiting, runnable) prints 'fatal error: casgstatus: "
@@ -115,7 +115,7 @@ GRADED_TEST("sched: ready of a goroutine that is not waiting is a fatal error", 
   // ... and the running G itself.
   auto r2 = lab03::run_in_child(
       [] { gort::run([] { gort::rt::ready(gort::rt::current_g()); }, {.procs = 1}); });
-  const char* want2 = "bad transition waiting -> runnable: it is running";
+  std::string want2 = "bad transition waiting -> runnable: it is running";
   CHECK_MESSAGE((r2.exit_code == 2 && r2.err.find(want2) != std::string::npos),
                 "ready() of the running goroutine must stop with a fatal error ('", want2,
                 "'); got ", r2.how(), ", stderr:\n", r2.err);
