@@ -18,11 +18,13 @@
 //   * dead: finished; it sits on a P's free list with its stack, waiting to be
 //     reused by the next go() — Gs are never freed while the runtime runs.
 //
-// Every transition goes through cas_status(gp, from, to) (Go's casgstatus):
-// it moves the status with one compare-and-swap and, if the G was not in
-// `from`, stops the program with a fatal error naming the transition and the
-// status it really had — so a double ready() or a resumed dead G is reported
-// where it happens instead of corrupting a stack later.
+// The scheduler's transitions (sched.cpp: execute, park_m, ready, gosched_m,
+// new_proc, goexit_m) go through cas_status(gp, from, to) (Go's
+// casgstatus): it moves the status with one compare-and-swap and, if the G
+// was not in `from`, stops the program with a fatal error naming the
+// transition and the status it really had — so a double ready() or a ready()
+// of a G still on its stack is reported where it happens instead of
+// corrupting a stack later.
 //
 // G is kept small (about 130 bytes): a million blocked goroutines cost their
 // G plus the stack pages they touched.
