@@ -73,16 +73,10 @@ bool runq_empty(const P* p) noexcept {
   return runq_len(p) == 0 && p->runnext.load(std::memory_order_acquire) == nullptr;
 }
 
-void globrunq_put(G* gp) {
-  // TODO(lab 03, task 1): append gp to sched.runq_head/runq_tail (a list
-  // through schedlink) and bump sched.runq_size (and n_global_puts).
-  // sched.lock is held by the caller.
-  (void)gp;
-  throw gort::NotImplemented("lab 03 task 1: globrunq_put");
-}
-
 void globrunq_put_batch(G* head, G* tail, std::int32_t n) {
-  // TODO(lab 03, task 1): append the chain head..tail (n Gs) in one step.
+  // TODO(lab 03, task 1): append the chain head..tail (n Gs, linked through
+  // schedlink) to sched.runq_head/runq_tail in one step, and add n to
+  // sched.runq_size and sched.n_global_puts. sched.lock is held by the caller.
   (void)head;
   (void)tail;
   (void)n;

@@ -10,6 +10,10 @@
 //
 // Read runtime/rt/sched.hpp (every contract is there), g.hpp (the state
 // machine) and the provided proc.cpp/idle.cpp (who calls what) first.
+//
+// Change a G's status only with cas_status(gp, from, to) (runtime/rt/g.hpp,
+// Go's casgstatus): it checks that gp really was in `from` and otherwise
+// stops with a fatal error naming the transition — the graders rely on it.
 #include <cstdio>
 
 #include "not_implemented.hpp"
@@ -34,7 +38,7 @@ G* find_runnable_fast(P* p, bool* inherit_time) {
 }
 
 void execute(M* m, G* gp, bool inherit_time) {
-  // TODO(lab 03, task 2): mark gp running, link gp->m and m->curg, bump
+  // TODO(lab 03, task 2): cas_status(gp, runnable, running), link gp->m and m->curg, bump
   // m->p->schedtick unless inherit_time, then ctx::switch_context(m->g0,
   // gp->ctx). It returns when gp calls mcall().
   (void)m;
@@ -53,17 +57,20 @@ void park(bool (*unlockf)(G* gp, void* arg), void* arg, WaitReason reason) {
 }
 
 G* park_m(M* m, G* gp) {
-  // TODO(lab 03, task 2): on g0: gp becomes waiting; call the M's unlock
-  // function (clear it first). If it returns false, gp becomes runnable
-  // again and is returned to run at once; else return nullptr.
+  // TODO(lab 03, task 2): on g0: gp becomes waiting (running -> waiting);
+  // call the M's unlock function (clear it first). If it returns false, gp
+  // becomes runnable again (waiting -> runnable) and is returned to run at
+  // once; else return nullptr.
   (void)m;
   (void)gp;
   throw gort::NotImplemented("lab 03 task 2: park_m");
 }
 
 void ready(G* gp) {
-  // TODO(lab 03, task 2): gp must be waiting (else fatal(...)); make it
-  // runnable, put it in the current P's runnext (runq_put(..., true)), wakep().
+  // TODO(lab 03, task 2): cas_status(gp, waiting, runnable) — that is the
+  // check: readying a G that is not waiting is a fatal error; put it in the
+  // current P's runnext (runq_put(..., true)), then wakep() so an idle P
+  // can pick up the work.
   (void)gp;
   throw gort::NotImplemented("lab 03 task 2: ready");
 }
@@ -74,8 +81,8 @@ void gosched() {
 }
 
 G* gosched_m(M* m, G* gp) {
-  // TODO(lab 03, task 2): gp becomes runnable and goes to the TAIL of m's P
-  // (not runnext: everything already queued runs first).
+  // TODO(lab 03, task 2): gp becomes runnable (running -> runnable) and goes
+  // to the TAIL of m's P (not runnext: everything already queued runs first).
   (void)m;
   (void)gp;
   throw gort::NotImplemented("lab 03 task 2: gosched_m");
@@ -85,14 +92,14 @@ void new_proc(G* gp) {
   // TODO(lab 03, task 2): reset_context(gp); the usable stack is from
   // gp->stack.lo up to the closure (gp->closure, or the stack top if
   // gp->heap_closure), rounded down to 16 bytes; ctx::make_context(gp->ctx,
-  // lo, usable, goroutine_main, gp); a new id (new_goid); runnable; into
-  // the current P's runnext; wakep().
+  // lo, usable, goroutine_main, gp); a new id (new_goid); dead -> runnable;
+  // into the current P's runnext; wakep().
   (void)gp;
   throw gort::NotImplemented("lab 03 task 2: new_proc");
 }
 
 G* goexit_m(M* m, G* gp) {
-  // TODO(lab 03, task 2): gp becomes dead; clear gp->m and gp->entry; put it
+  // TODO(lab 03, task 2): gp becomes dead (running -> dead); clear gp->m and gp->entry; put it
   // on m's P free list (gfput). Return nullptr.
   (void)m;
   (void)gp;

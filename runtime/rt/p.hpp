@@ -25,6 +25,59 @@ namespace gort::rt {
 
 struct G;
 struct M;
+class RunqHead;
+
+/// Test probe, null in normal runs: when set, every load of a ring's head
+/// (RunqHead::load) calls it with that head and the value just read, before
+/// the caller can use it. Graded tests use it to play a thief that takes a G
+/// right between a consumer's load of the head and its claim (the CAS), so
+/// a consumer that does not claim by CAS loses or duplicates a G every time.
+inline std::atomic<void (*)(RunqHead& head, std::uint32_t loaded)> runq_head_probe{nullptr};
+
+/// A ring's head index: a std::atomic<std::uint32_t> (same operations) whose
+/// loads a test can observe through runq_head_probe. Costs one predictable
+/// branch per load when no probe is set.
+class RunqHead {
+ public:
+  std::uint32_t load(std::memory_order o = std::memory_order_seq_cst) noexcept {
+    std::uint32_t h = v_.load(o);
+    if (auto probe = runq_head_probe.load(std::memory_order_relaxed)) [[unlikely]] {
+      probe(*this, h);
+    }
+    return h;
+  }
+  std::uint32_t load(std::memory_order o = std::memory_order_seq_cst) const noexcept {
+    return const_cast<RunqHead*>(this)->load(o);
+  }
+  void store(std::uint32_t v, std::memory_order o = std::memory_order_seq_cst) noexcept {
+    v_.store(v, o);
+  }
+  bool compare_exchange_weak(std::uint32_t& expected, std::uint32_t desired,
+                             std::memory_order success, std::memory_order failure) noexcept {
+    return v_.compare_exchange_weak(expected, desired, success, failure);
+  }
+  bool compare_exchange_weak(std::uint32_t& expected, std::uint32_t desired,
+                             std::memory_order o = std::memory_order_seq_cst) noexcept {
+    return v_.compare_exchange_weak(expected, desired, o);
+  }
+  bool compare_exchange_strong(std::uint32_t& expected, std::uint32_t desired,
+                               std::memory_order success, std::memory_order failure) noexcept {
+    return v_.compare_exchange_strong(expected, desired, success, failure);
+  }
+  bool compare_exchange_strong(std::uint32_t& expected, std::uint32_t desired,
+                               std::memory_order o = std::memory_order_seq_cst) noexcept {
+    return v_.compare_exchange_strong(expected, desired, o);
+  }
+  std::uint32_t fetch_add(std::uint32_t n,
+                          std::memory_order o = std::memory_order_seq_cst) noexcept {
+    return v_.fetch_add(n, o);
+  }
+  /// The plain atomic, bypassing the probe (for the probe itself).
+  std::atomic<std::uint32_t>& raw() noexcept { return v_; }
+
+ private:
+  std::atomic<std::uint32_t> v_{0};
+};
 
 /// Capacity of a P's local run queue (a power of two).
 inline constexpr std::uint32_t kRunqSize = 256;
@@ -53,10 +106,10 @@ struct alignas(64) P {
   std::atomic<std::uint64_t> n_steals{0};  ///< Gs this P stole
 
   // The local run queue.
-  alignas(64) std::atomic<std::uint32_t> runq_head{0};  ///< consumers CAS it
-  std::atomic<std::uint32_t> runq_tail{0};              ///< only the owner stores it
-  std::atomic<G*> runnext{nullptr};                     ///< owner stores; thieves may CAS it away
-  std::atomic<G*> runq[kRunqSize] = {};                 ///< the ring
+  alignas(64) RunqHead runq_head;           ///< consumers CAS it
+  std::atomic<std::uint32_t> runq_tail{0};  ///< only the owner stores it
+  std::atomic<G*> runnext{nullptr};         ///< owner stores; thieves may CAS it away
+  std::atomic<G*> runq[kRunqSize] = {};     ///< the ring
 };
 
 /// Adds one to a counter only its owner writes: a relaxed load and store

@@ -158,6 +158,7 @@ void fatal(const char* msg) noexcept {
 
 void mcall(AfterSwitch after) noexcept {
   M* m = current_m();
+  if (auto probe = switch_out_probe.load(std::memory_order_relaxed)) probe(m->curg);  // tests
   m->after = after;
   ctx::switch_context(m->curg->ctx, m->g0);
   // Resumed — possibly on another M, possibly by a direct hand-off.
@@ -205,6 +206,7 @@ void stack_overflow(G* gp) noexcept {
 void switch_from(AfterSwitch after) {
   M* m = current_m();
   G* gp = m->curg;
+  if (auto probe = switch_out_probe.load(std::memory_order_relaxed)) probe(gp);  // tests
   P* p = m->p;
   if (!sched.exiting.load(std::memory_order_relaxed)) {
     check_timers(p);

@@ -32,7 +32,9 @@ bool runq_put_slow(P* p, G* gp, std::uint32_t head, std::uint32_t tail);
 
 /// Takes the next G from @p p: runnext first (setting *inherit_time = true:
 /// it shares the current time slice), else the ring's head (*inherit_time =
-/// false). Returns nullptr if both are empty. Owner only.
+/// false). Returns nullptr if both are empty. Called by the owner, but other
+/// Ms may take from the same ring at the same moment (stealing): the head is
+/// claimed with a CAS, so each G is returned to exactly one consumer.
 G* runq_get(P* p, bool* inherit_time);
 
 /// Number of Gs in @p p's ring (runnext not counted); racy but never above
@@ -41,9 +43,6 @@ std::uint32_t runq_len(const P* p) noexcept;
 
 /// True if @p p has nothing in its ring nor in runnext. Any thread (racy).
 bool runq_empty(const P* p) noexcept;
-
-/// Appends @p gp to the global run queue. Caller holds sched.lock.
-void globrunq_put(G* gp);
 
 /// Appends the chain head..tail (@p n Gs linked through schedlink) to the
 /// global run queue, preserving order. Caller holds sched.lock.

@@ -141,8 +141,9 @@ G* gosched_m(M* m, G* gp);
 /// idle P (wakep). Called on a goroutine or on the booting thread.
 void new_proc(G* gp);
 
-/// g0 half of goroutine exit (an AfterSwitch): running → dead, counts the
-/// exit, puts gp on its P's free list (gfput). Returns nullptr.
+/// g0 half of goroutine exit (an AfterSwitch): running → dead (the exit is
+/// already counted by goroutine_main), puts gp on its P's free list (gfput).
+/// Returns nullptr.
 G* goexit_m(M* m, G* gp);
 
 /// True if park/gosched/goroutine exit may switch directly to the next G

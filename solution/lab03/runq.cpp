@@ -108,19 +108,6 @@ bool runq_empty(const P* p) noexcept {
   return runq_len(p) == 0 && p->runnext.load(std::memory_order_acquire) == nullptr;
 }
 
-void globrunq_put(G* gp) {
-  gp->schedlink = nullptr;
-  if (sched.runq_tail) {
-    sched.runq_tail->schedlink = gp;
-  } else {
-    sched.runq_head = gp;
-  }
-  sched.runq_tail = gp;
-  sched.runq_size.store(sched.runq_size.load(std::memory_order_relaxed) + 1,
-                        std::memory_order_relaxed);
-  sched.n_global_puts.fetch_add(1, std::memory_order_relaxed);
-}
-
 void globrunq_put_batch(G* head, G* tail, std::int32_t n) {
   tail->schedlink = nullptr;
   if (sched.runq_tail) {

@@ -51,7 +51,7 @@ G* find_runnable_fast(P* p, bool* inherit_time) {
 
 void execute(M* m, G* gp, bool inherit_time) {
   P* p = m->p;
-  gp->status.store(GStatus::running, std::memory_order_relaxed);
+  cas_status(gp, GStatus::runnable, GStatus::running);
   gp->m = m;
   m->curg = gp;
   if (!inherit_time) ++p->schedtick;
@@ -67,7 +67,7 @@ void park(bool (*unlockf)(G* gp, void* arg), void* arg, WaitReason reason) {
 }
 
 G* park_m(M* m, G* gp) {
-  gp->status.store(GStatus::waiting, std::memory_order_relaxed);
+  cas_status(gp, GStatus::running, GStatus::waiting);
   auto unlockf = m->wait_unlock;
   void* arg = m->wait_arg;
   m->wait_unlock = nullptr;
@@ -75,22 +75,17 @@ G* park_m(M* m, G* gp) {
   if (unlockf != nullptr && !unlockf(gp, arg)) {
     // Nothing to wait for after all: resume gp at once, same time slice.
     gp->wait_reason = WaitReason::none;
-    gp->status.store(GStatus::runnable, std::memory_order_relaxed);
+    cas_status(gp, GStatus::waiting, GStatus::runnable);
     return gp;
   }
   return nullptr;
 }
 
 void ready(G* gp) {
-  GStatus s = gp->status.load(std::memory_order_relaxed);
-  if (s != GStatus::waiting) {
-    char msg[96];
-    std::snprintf(msg, sizeof msg, "ready of goroutine %llu, which is %s, not waiting",
-                  static_cast<unsigned long long>(gp->id), to_string(s));
-    fatal(msg);
-  }
+  // The CAS is the check: only a waiting G may be readied (a second ready of
+  // the same G, or a ready of a G still on its stack, is a fatal error).
+  cas_status(gp, GStatus::waiting, GStatus::runnable);
   gp->wait_reason = WaitReason::none;
-  gp->status.store(GStatus::runnable, std::memory_order_relaxed);
   runq_put(current_p(), gp, true);
   wakep();
 }
@@ -99,7 +94,7 @@ void gosched() { switch_from(gosched_m); }
 
 G* gosched_m(M* m, G* gp) {
   // To the tail of the local ring: everything already queued runs first.
-  gp->status.store(GStatus::runnable, std::memory_order_relaxed);
+  cas_status(gp, GStatus::running, GStatus::runnable);
   runq_put(m->p, gp, false);
   return nullptr;
 }
@@ -116,13 +111,13 @@ void new_proc(G* gp) {
   P* p = current_p();
   gp->id = new_goid(p);
   gp->wait_reason = WaitReason::none;
-  gp->status.store(GStatus::runnable, std::memory_order_relaxed);
+  cas_status(gp, GStatus::dead, GStatus::runnable);
   runq_put(p, gp, true);
   wakep();
 }
 
 G* goexit_m(M* m, G* gp) {
-  gp->status.store(GStatus::dead, std::memory_order_relaxed);
+  cas_status(gp, GStatus::running, GStatus::dead);
   gp->m = nullptr;
   gp->entry = nullptr;
   gfput(m->p, gp);

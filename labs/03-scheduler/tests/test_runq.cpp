@@ -16,7 +16,7 @@
 
 using lab03::str;
 
-GRADED_TEST("runq: one P runs new goroutines in FIFO order after runnext", 8,
+GRADED_TEST("runq: one P runs new goroutines in FIFO order after runnext", 4,
             "Task 1: the local run queue") {
   std::vector<int> order;
   gort::run(
@@ -36,12 +36,18 @@ GRADED_TEST("runq: one P runs new goroutines in FIFO order after runnext", 8,
   // ring's tail: when main blocks, the newest (9) runs first, then the ring
   // in FIFO order.
   std::vector<int> want{9, 0, 1, 2, 3, 4, 5, 6, 7, 8};
+  std::string why =
+      str(order) == "[9, 8, 7, 6, 5, 4, 3, 2, 1, 0]"
+          ? "the ring returned the newest G first: runq_get must pop the head (FIFO)"
+      : str(order) == "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]"
+          ? "runnext was ignored: runq_put(p, gp, true) must put gp in runnext, and runq_get "
+            "must take runnext first"
+          : "runnext holds the newest goroutine; the ring is FIFO: oldest first";
   CHECK_MESSAGE(str(order) == str(want), "goroutines ran in order ", str(order), ", expected ",
-                str(want), " (runnext holds the newest goroutine; the ring is FIFO: oldest first)");
+                str(want), ": ", why);
 }
 
-GRADED_TEST("runq: yield sends a goroutine behind the queued ones", 8,
-            "Task 1: the local run queue") {
+GRADED_TEST("runq: yield sends a goroutine behind the queued ones", 3, "Task 2: park and ready") {
   std::vector<int> order;
   gort::run(
       [&] {
@@ -62,12 +68,28 @@ GRADED_TEST("runq: yield sends a goroutine behind the queued ones", 8,
   // 2 starts (runnext), then round-robin: a yielding goroutine goes to the
   // back, behind everything already queued.
   std::vector<int> want{2, 0, 1, 2, 0, 1, 2, 0, 1};
+  bool first_wrong = !order.empty() && order[0] != 2;
+  // A yielder that went to runnext instead of the tail runs again before a
+  // goroutine that was already queued: some id repeats while another waits.
+  bool repeats = false;
+  for (std::size_t i = 0; i + 1 < order.size() && i + 1 < want.size(); ++i) {
+    repeats |= order[i] == order[i + 1];
+  }
+  repeats |= order.size() == want.size() && order[order.size() - 1] == order[order.size() - 2] &&
+             order[order.size() - 2] == order[order.size() - 3];
+  std::string why =
+      first_wrong ? "the newest goroutine (2) did not start first: runnext was ignored — "
+                    "runq_put(p, gp, true) and runq_get's runnext (Task 1)"
+      : repeats   ? "a yielding goroutine ran again before one that was already queued: "
+                    "gosched_m must put it at the TAIL of the ring (runq_put(p, gp, false)), "
+                    "not in runnext"
+                  : "round-robin: gosched_m puts the caller behind the queued goroutines, and "
+                    "the ring is FIFO";
   CHECK_MESSAGE(str(order) == str(want), "yielding goroutines ran in order ", str(order),
-                ", expected ", str(want),
-                " (round-robin: yield puts the caller behind the queued goroutines)");
+                ", expected ", str(want), ": ", why);
 }
 
-GRADED_TEST("runq: a full local queue moves half of it plus one to the global queue", 8,
+GRADED_TEST("runq: a full local queue moves half of it plus one to the global queue", 3,
             "Task 1: overflow and the global queue") {
   constexpr int kN = 300;
   std::vector<int> ran(kN, 0);
