@@ -1,12 +1,16 @@
 // Lab 03, task 2 — the heart of the scheduler: picking the next G, switching
 // to it, parking and readying, creating and ending goroutines.
 //
-// Every switch goes G → g0 → G'. A goroutine that must stop running (it
+// The basic path is G → g0 → G'. A goroutine that must stop running (it
 // parks, yields or exits) calls mcall(fn): its registers are saved into its
 // G, the M's g0 context resumes inside execute(), and the schedule loop
 // (provided, runtime/rt/proc.cpp) runs fn(m, gp) there — on the thread's own
 // stack, no longer on gp's. Only then is it safe to let others see gp as
-// waiting or runnable: another M might resume gp immediately.
+// waiting or runnable: another M might resume gp immediately. This finished
+// copy also sets kDirectHandoff: when this P already has its next G, the
+// provided switch_from goes G → G' directly, and still runs fn(m, gp) only
+// once gp is off its stack (half the switches; Go itself always goes
+// through g0).
 //
 // Go's state machine (see runtime/rt/g.hpp) is enforced here: every
 // transition is made by exactly one party, at the point where it is the only
