@@ -6,6 +6,7 @@
 
 #include "coro/coro.hpp"
 #include "gort_grader.hpp"
+#include "lab02_test_util.hpp"
 
 namespace coro = gort::coro;
 
@@ -15,8 +16,10 @@ struct Tagged {
 };
 }  // namespace
 
-GRADED_TEST("coro: 10000 coroutines run round-robin in exact order", 10,
+GRADED_TEST("coro: 10000 coroutines run round-robin in exact order", 8,
             "Task 4: the N:1 scheduler") {
+  const std::string preflight = lab02::fresh_context_problem();
+  REQUIRE_MESSAGE(preflight.empty(), preflight);
 #if defined(GORT_TSAN)
   // TSan gives every fiber a thread slot and allows 8128 in all.
   constexpr int kN = 2000;
@@ -58,8 +61,10 @@ GRADED_TEST("coro: 10000 coroutines run round-robin in exact order", 10,
   CHECK(coro::current_id() == 0);
 }
 
-GRADED_TEST("coro: exceptions thrown and caught inside coroutines never cross a switch", 8,
+GRADED_TEST("coro: exceptions thrown and caught inside coroutines never cross a switch", 5,
             "Task 4: the N:1 scheduler") {
+  const std::string preflight = lab02::fresh_context_problem();
+  REQUIRE_MESSAGE(preflight.empty(), preflight);
   coro::Scheduler sched;
   std::vector<std::string> log;
   // Two coroutines interleave: each throws across frames of its own stack and
@@ -111,8 +116,10 @@ GRADED_TEST("coro: exceptions thrown and caught inside coroutines never cross a 
   CHECK(s2.live() == 0);
 }
 
-GRADED_TEST("coro: a returning function or exit() ends the coroutine cleanly", 7,
+GRADED_TEST("coro: a returning function or exit() ends the coroutine cleanly", 4,
             "Task 4: the N:1 scheduler") {
+  const std::string preflight = lab02::fresh_context_problem();
+  REQUIRE_MESSAGE(preflight.empty(), preflight);
   coro::Scheduler sched;
   int returned = 0, after_exit = 0, destroyed = 0;
   struct Guard {
