@@ -177,7 +177,7 @@ extern "C" void lab02_entry_continue(void* arg) {
 
 GRADED_TEST("switch: the first switch into a hand-built frame pops it in the documented order", 7,
             "Task 1: the raw switch") {
-#if defined(__x86_64__)
+#if defined(LAB02_HAND_FRAME)
   FirstTest t;
   // Each slot holds a value that names it, so a value found in the wrong
   // register says which slot it was popped from.
@@ -338,7 +338,7 @@ GRADED_TEST("make_context: the first switch into a fresh context runs entry(arg)
   REQUIRE_MESSAGE((sp > lo && sp < lo + region.len),
                   "ctx.sp (" << hex(sp) << ") must point into the stack it was given");
   CHECK_MESSAGE(t.runs == 0, "make_context must not switch: entry already ran");
-#if defined(__x86_64__)
+#if defined(LAB02_HAND_FRAME)
   const auto ret = static_cast<std::uint64_t*>(fresh.sp)[lab02::kSlotRet];
   REQUIRE_MESSAGE(ret == reinterpret_cast<std::uint64_t>(&gort_context_trampoline),
                   "the return-address slot (ctx.sp + 64) of the first frame holds "
