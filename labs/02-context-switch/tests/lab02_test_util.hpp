@@ -154,6 +154,8 @@ struct Preflight {
   gort::ctx::Context main;
   gort::ctx::Context* self = nullptr;
   std::uintptr_t local = 0;
+  std::uint64_t co_in[32] = {};
+  std::uint64_t co_out[32] = {};
 };
 inline void preflight_entry(void* arg) {
   auto* p = static_cast<Preflight*>(arg);
@@ -162,15 +164,36 @@ inline void preflight_entry(void* arg) {
   p->local = reinterpret_cast<std::uintptr_t>(&local[0]);
   for (;;) gort::ctx::switch_context(*p->self, p->main);
 }
+inline void preflight_regs_entry(void* arg) {
+  auto* p = static_cast<Preflight*>(arg);
+  for (;;) lab02_regs_probe(p->self, &p->main, p->co_in, p->co_out);
+}
 }  // namespace detail
 
-/// What the coroutine tests check first, so that a make_context bug is blamed
-/// on Task 2 rather than crashing deep inside a coroutine (where the overflow
-/// handler run() installs replaces the grader's crash report): "" if a fresh
-/// context's alignas(16) local is 16-aligned, or if make_context or the switch
-/// is not written yet (the test then fails on its own); else what is wrong.
-inline std::string fresh_context_problem() {
+/// What the coroutine tests check first, so that a switch or make_context
+/// bug is blamed on Task 1 or 2 rather than crashing deep inside a coroutine
+/// (where the overflow handler run() installs replaces the grader's crash
+/// report): "" if the switch keeps every callee-saved register and a fresh
+/// context's alignas(16) local is 16-aligned, or if make_context is not
+/// written yet (the test then fails on its own); else what is wrong.
+inline std::string context_problem() {
   detail::Preflight p;
+#if defined(LAB02_HAND_FRAME)
+  {
+    SwitchTarget target(detail::preflight_regs_entry, &p);
+    p.self = &target.ctx;
+    std::uint64_t in[32] = {}, out[32] = {};
+    for (int i = 0; i < kLab02Regs; ++i) in[i] = 0xC0C0000000000000ull | std::uint64_t(i + 1);
+    lab02_regs_probe(&p.main, &target.ctx, in, out);
+    for (int i = 0; i < kLab02Regs; ++i) {
+      if (out[i] != in[i]) {
+        return std::string("the switch (Task 1) does not keep ") + kLab02RegNames[i] +
+               ": the scheduler's own code would crash on it. Fix the switch first (test "
+               "'switch: callee-saved registers survive a switch').";
+      }
+    }
+  }
+#endif
   Region region(64 * 1024);
   gort::ctx::Context fresh;
   try {

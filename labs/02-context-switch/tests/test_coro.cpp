@@ -18,7 +18,7 @@ struct Tagged {
 
 GRADED_TEST("coro: 10000 coroutines run round-robin in exact order", 8,
             "Task 4: the N:1 scheduler") {
-  const std::string preflight = lab02::fresh_context_problem();
+  const std::string preflight = lab02::context_problem();
   REQUIRE_MESSAGE(preflight.empty(), preflight);
 #if defined(GORT_TSAN)
   // TSan gives every fiber a thread slot and allows 8128 in all.
@@ -63,7 +63,7 @@ GRADED_TEST("coro: 10000 coroutines run round-robin in exact order", 8,
 
 GRADED_TEST("coro: exceptions thrown and caught inside coroutines never cross a switch", 5,
             "Task 4: the N:1 scheduler") {
-  const std::string preflight = lab02::fresh_context_problem();
+  const std::string preflight = lab02::context_problem();
   REQUIRE_MESSAGE(preflight.empty(), preflight);
   coro::Scheduler sched;
   std::vector<std::string> log;
@@ -118,7 +118,7 @@ GRADED_TEST("coro: exceptions thrown and caught inside coroutines never cross a 
 
 GRADED_TEST("coro: a returning function or exit() ends the coroutine cleanly", 4,
             "Task 4: the N:1 scheduler") {
-  const std::string preflight = lab02::fresh_context_problem();
+  const std::string preflight = lab02::context_problem();
   REQUIRE_MESSAGE(preflight.empty(), preflight);
   coro::Scheduler sched;
   int returned = 0, after_exit = 0, destroyed = 0;

@@ -85,7 +85,7 @@ GRADED_TEST("coro: yield() and exit() outside a coroutine throw logic_error sayi
 
 GRADED_TEST("coro: run() inside a coroutine throws logic_error saying so", 1,
             "Task 4: the N:1 scheduler") {
-  const std::string preflight = lab02::fresh_context_problem();
+  const std::string preflight = lab02::context_problem();
   REQUIRE_MESSAGE(preflight.empty(), preflight);
   coro::Scheduler outer;
   std::string nested = "(the coroutine did not run)";
@@ -106,7 +106,7 @@ GRADED_TEST("coro: run() inside a coroutine throws logic_error saying so", 1,
 }
 
 GRADED_TEST("coro: Scheduler and spawn reject bad arguments", 2, "Task 4: the N:1 scheduler") {
-  const std::string preflight = lab02::fresh_context_problem();
+  const std::string preflight = lab02::context_problem();
   REQUIRE_MESSAGE(preflight.empty(), preflight);
   CHECK_THROWS_AS(coro::Scheduler(4095), std::invalid_argument);
   CHECK_THROWS_AS(coro::Scheduler(0), std::invalid_argument);
@@ -171,7 +171,7 @@ GRADED_TEST("coro: run() reports a coroutine whose stack canary was overwritten"
 
 GRADED_TEST("coro: run() leaves no exception state behind in its caller", 3,
             "Task 4: the N:1 scheduler") {
-  const std::string preflight = lab02::fresh_context_problem();
+  const std::string preflight = lab02::context_problem();
   REQUIRE_MESSAGE(preflight.empty(), preflight);
   bool caught = false;
   {

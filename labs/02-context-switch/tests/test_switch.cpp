@@ -207,13 +207,16 @@ GRADED_TEST("switch: the first switch into a hand-built frame pops it in the doc
   for (int i = 0; i < kLab02Regs; ++i) {
     const int want_slot = lab02::kRegSlot[i];
     const std::uint64_t got = lab02_landing_regs[i];
-    std::string from = "no slot of the frame";
+    std::string from =
+        "from no slot of the frame (a register the switch does not load keeps its value from "
+        "before the switch)";
     for (int s = 0; s < lab02::kFrameWords; ++s) {
-      if (slot[s] == got)
-        from =
-            std::string("the ") + lab02::kSlotNames[s] + " slot (+" + std::to_string(8 * s) + ")";
+      if (slot[s] == got) {
+        from = std::string("the value of the ") + lab02::kSlotNames[s] + " slot (+" +
+               std::to_string(8 * s) + ")";
+      }
     }
-    CHECK_MESSAGE(got == slot[want_slot], kLab02RegNames[i]
+    CHECK_MESSAGE(got == slot[want_slot], std::string(kLab02RegNames[i])
                                               << " should be popped from +" << 8 * want_slot << " ("
                                               << hex(slot[want_slot]) << "); it holds " << hex(got)
                                               << ", which is " << from);
@@ -258,7 +261,7 @@ GRADED_TEST("switch: callee-saved registers survive a switch", 10, "Task 1: the 
     }
     for (int i = 0; i < kLab02Regs; ++i) {
       CHECK_MESSAGE(main_out[i] == main_in[i],
-                    "register " << kLab02RegNames[i]
+                    "register " << std::string(kLab02RegNames[i])
                                 << " of the context that switched away: set to " << hex(main_in[i])
                                 << " before the switch, " << hex(main_out[i])
                                 << " after switching back (round " << round << ")");
@@ -268,10 +271,11 @@ GRADED_TEST("switch: callee-saved registers survive a switch", 10, "Task 1: the 
       for (int i = 0; i < kLab02Regs; ++i) {
         // The fiber loaded co_in of the previous round before it switched away.
         std::uint64_t want = (t.co_in[i] & ~0xFFull) | std::uint64_t(round - 1);
-        CHECK_MESSAGE(t.co_out[i] == want,
-                      "register " << kLab02RegNames[i] << " of the resumed context: set to "
-                                  << hex(want) << " before it switched away, " << hex(t.co_out[i])
-                                  << " when it was resumed");
+        CHECK_MESSAGE(t.co_out[i] == want, "register " << std::string(kLab02RegNames[i])
+                                                       << " of the resumed context: set to "
+                                                       << hex(want) << " before it switched away, "
+                                                       << hex(t.co_out[i])
+                                                       << " when it was resumed");
       }
     }
   }
