@@ -12,7 +12,8 @@
 // mappings per process by default, so at most ~32k guarded stacks can be
 // live at once. A runtime that wants a million goroutines allocates
 // unguarded stacks and checks a canary word at the stack's bottom on every
-// switch instead (see docs/ARCHITECTURE.md, "Stacks").
+// switch instead (see runtime/ctx/stack_pool.hpp and the Lab 02 handout,
+// section "Stacks, guard pages, and the map-count wall").
 #pragma once
 
 #include <cstddef>
@@ -29,8 +30,11 @@ struct Stack {
   void* hi() const noexcept { return static_cast<char*>(lo) + size; }
 };
 
-/// Maps a stack of at least @p size usable bytes (rounded up to whole pages),
-/// committed lazily, with one guard page below it when @p guard_page is true.
+/// Maps a stack of at least @p size usable bytes, committed lazily, with one
+/// guard page below it when @p guard_page is true. The result's `size` is
+/// @p size rounded up to whole pages, `lo` is page-aligned, `guard` is the
+/// guard's size (one page, or 0), and an unguarded stack holds kStackCanary
+/// in its lowest word; nothing else of the stack is touched.
 /// Throws std::bad_alloc if the kernel refuses the mapping (e.g. out of
 /// memory or out of map count) and std::invalid_argument if size == 0.
 Stack stack_alloc(std::size_t size, bool guard_page = true);
