@@ -21,6 +21,10 @@
 #include "ctx/stack.hpp"
 #include "lab02_probe.hpp"
 
+#if defined(GORT_ASAN)
+#include <sanitizer/asan_interface.h>
+#endif
+
 #if defined(GORT_ASAN) || defined(GORT_TSAN)
 /// Sanitizer builds install their own fault handlers and shadow stacks;
 /// tests that deliberately crash a child process skip themselves there.
@@ -48,6 +52,9 @@ struct Fiber {
   }
   ~Fiber() {
     gort::ctx::release_context(ctx);
+#if defined(GORT_ASAN)
+    if (stack.lo != nullptr) __asan_unpoison_memory_region(stack.lo, stack.size);  // see ~Region
+#endif
     gort::ctx::stack_free(stack);
   }
   Fiber(const Fiber&) = delete;
@@ -67,7 +74,14 @@ struct Region {
     }
     base = static_cast<char*>(p);
   }
-  ~Region() { munmap(base, len); }
+  ~Region() {
+#if defined(GORT_ASAN)
+    // Frames left on it (a context that never returns) leave their redzones
+    // poisoned; the next mapping at this address must not inherit that.
+    __asan_unpoison_memory_region(base, len);
+#endif
+    munmap(base, len);
+  }
   Region(const Region&) = delete;
   Region& operator=(const Region&) = delete;
 };

@@ -85,8 +85,6 @@ GRADED_TEST("coro: yield() and exit() outside a coroutine throw logic_error sayi
 
 GRADED_TEST("coro: run() inside a coroutine throws logic_error saying so", 1,
             "Task 4: the N:1 scheduler") {
-  const std::string preflight = lab02::context_problem();
-  REQUIRE_MESSAGE(preflight.empty(), preflight);
   coro::Scheduler outer;
   std::string nested = "(the coroutine did not run)";
   std::string again = "(the coroutine did not run)";
@@ -96,6 +94,9 @@ GRADED_TEST("coro: run() inside a coroutine throws logic_error saying so", 1,
     nested = logic_error_of([&] { inner.run(); });
     again = logic_error_of([&] { outer.run(); });
   });
+  // Before any coroutine runs: a Task 1 or 2 bug is named, not a crash.
+  const std::string preflight = lab02::context_problem();
+  REQUIRE_MESSAGE(preflight.empty(), preflight);
   outer.run();
   CHECK_MESSAGE(nested.find("inside a coroutine") != std::string::npos,
                 "Scheduler::run() inside a coroutine must throw std::logic_error whose message "
@@ -106,8 +107,6 @@ GRADED_TEST("coro: run() inside a coroutine throws logic_error saying so", 1,
 }
 
 GRADED_TEST("coro: Scheduler and spawn reject bad arguments", 2, "Task 4: the N:1 scheduler") {
-  const std::string preflight = lab02::context_problem();
-  REQUIRE_MESSAGE(preflight.empty(), preflight);
   CHECK_THROWS_AS(coro::Scheduler(4095), std::invalid_argument);
   CHECK_THROWS_AS(coro::Scheduler(0), std::invalid_argument);
   CHECK_NOTHROW(coro::Scheduler(4096));
@@ -116,6 +115,9 @@ GRADED_TEST("coro: Scheduler and spawn reject bad arguments", 2, "Task 4: the N:
   CHECK_MESSAGE(s.live() == 0, "a rejected spawn must not leave a coroutine behind");
   int ran = 0;
   s.spawn([&ran] { ++ran; });
+  // Before any coroutine runs: a Task 1 or 2 bug is named, not a crash.
+  const std::string preflight = lab02::context_problem();
+  REQUIRE_MESSAGE(preflight.empty(), preflight);
   s.run();
   CHECK(ran == 1);
 }
@@ -171,8 +173,6 @@ GRADED_TEST("coro: run() reports a coroutine whose stack canary was overwritten"
 
 GRADED_TEST("coro: run() leaves no exception state behind in its caller", 3,
             "Task 4: the N:1 scheduler") {
-  const std::string preflight = lab02::context_problem();
-  REQUIRE_MESSAGE(preflight.empty(), preflight);
   bool caught = false;
   {
     coro::Scheduler s;
@@ -187,6 +187,9 @@ GRADED_TEST("coro: run() leaves no exception state behind in its caller", 3,
       throw Counted{};
     });
     s.spawn([] { coro::exit(); });
+    // Before any coroutine runs: a Task 1 or 2 bug is named, not a crash.
+    const std::string preflight = lab02::context_problem();
+    REQUIRE_MESSAGE(preflight.empty(), preflight);
     try {
       s.run();
     } catch (const Counted&) {
