@@ -38,8 +38,8 @@ void lab02_switch(gort::ctx::Context* from, gort::ctx::Context* to);
 /// @p to, and stores what the registers hold after the switch returns to @p out.
 void lab02_regs_probe(gort::ctx::Context* from, gort::ctx::Context* to, const std::uint64_t* in,
                       std::uint64_t* out);
-/// An EntryFn that records its stack pointer at entry in lab02_entry_sp and
-/// then tail-calls lab02_entry_continue(arg).
+/// An EntryFn that records its stack pointer at entry in lab02_entry_sp,
+/// aligns the stack to 16 and calls lab02_entry_continue(arg).
 void lab02_record_sp_entry(void* arg);
 /// Stack pointer recorded by lab02_record_sp_entry.
 extern std::uint64_t lab02_entry_sp;
