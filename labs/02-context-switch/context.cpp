@@ -8,11 +8,13 @@
 // trampoline's call enters gort_context_start with rsp ≡ 8 (mod 16) (x86-64;
 // on aarch64 sp must be 16-aligned at all times).
 //
-// Lay the frame out from the top of the stack downwards (see the handout's
-// stack diagram): some zero padding, the trampoline's address where the
-// return address goes, the saved-register slots in the order your switch
-// pops them (entry and arg in the ones the trampoline moves, zeros
-// elsewhere), and the default MXCSR (0x1F80) and x87 control word (0x037F).
+// Round the top of the stack (stack_lo + stack_size, which need not be
+// aligned) down to 16 and write nothing above it. Lay the frame out from
+// there downwards (see the handout, "The first frame", and its stack
+// diagram): some zero padding, then the documented layout, from ctx.sp up:
+//   +0 x87 CW 0x037F  +8 MXCSR 0x1F80  (the ABI defaults, not the creator's)
+//   +16 r15 = 0  +24 r14 = 0  +32 r13 = arg  +40 r12 = entry  +48 rbx = 0
+//   +56 rbp = 0  +64 return address = gort_context_trampoline
 // Then set ctx.sp, ctx.stack_lo and ctx.stack_size.
 #include <stdexcept>
 

@@ -12,8 +12,8 @@
 #include <new>
 #include <stdexcept>
 
-#include "not_implemented.hpp"
 #include "ctx/stack.hpp"
+#include "not_implemented.hpp"
 
 namespace gort::ctx {
 

@@ -13,9 +13,16 @@
 // load load_sp, pop the state saved there (in the same order you pushed it)
 // and return: you return into the other context.
 //
+// The frame you leave is fixed (the grader forges one to test this switch
+// before make_context exists). x86-64, 8-byte words from the saved sp up:
+//   +0 x87 CW  +8 MXCSR  +16 r15  +24 r14  +32 r13  +40 r12  +48 rbx
+//   +56 rbp  +64 return address
+// i.e. push rbp, rbx, r12, r13, r14, r15, then 16 bytes for the two control
+// words (see the handout, "The first frame").
+//
 // gort_context_trampoline is where a fresh context's first switch "returns"
-// to. make_context (context.cpp) decides which saved-register slots hold the
-// entry function and its argument; the trampoline must move them into the
+// to. make_context (context.cpp) puts the entry function in the r12 slot and
+// its argument in the r13 slot; the trampoline must move them into the
 // argument registers and call gort_context_start(entry, arg) with the stack
 // 16-byte aligned at the call. gort_context_start never returns.
 //

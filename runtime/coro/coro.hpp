@@ -60,9 +60,13 @@ class Scheduler {
   /// Default usable bytes of each coroutine stack.
   static constexpr std::size_t kDefaultStackSize = 64 * 1024;
 
-  /// A scheduler whose coroutines get stacks of at least @p stack_size bytes.
+  /// A scheduler whose coroutines get stacks of at least @p stack_size bytes
+  /// from a ctx::StackPool(stack_size, guarded_limit): while fewer than
+  /// @p guarded_limit coroutines are live their stacks have guard pages, and
+  /// later ones get unguarded stacks with kStackCanary in the lowest word
+  /// (0: the machine's default, ctx::StackPool::default_guarded_limit()).
   /// Throws std::invalid_argument if stack_size < 4096.
-  explicit Scheduler(std::size_t stack_size = kDefaultStackSize);
+  explicit Scheduler(std::size_t stack_size = kDefaultStackSize, std::size_t guarded_limit = 0);
 
   /// Frees the coroutines that never ran or never finished (their stacks are
   /// released without unwinding them). Must not be called from one of its
@@ -75,14 +79,33 @@ class Scheduler {
   /// Creates a coroutine running @p fn and appends it to the run queue; it
   /// first runs when run() reaches it. Returns its id. Callable before run()
   /// or from this scheduler's coroutines (same thread). Throws
-  /// std::invalid_argument for an empty fn, std::bad_alloc if no stack.
+  /// std::invalid_argument for an empty fn (and then creates nothing),
+  /// std::bad_alloc if no stack.
   Id spawn(std::function<void()> fn);
 
   /// Runs coroutines round-robin, in exact FIFO order (spawn order, and a
   /// yielding coroutine goes to the back), on the calling thread, until all
   /// have finished. Then rethrows the first exception that escaped a
-  /// coroutine, if any. Throws std::logic_error if called from a coroutine
-  /// (no nesting) or while this scheduler is already running.
+  /// coroutine, if any.
+  ///
+  /// Stack overflows are named, never silent: run() installs the overflow
+  /// handler (ctx::install_overflow_handler) and, before each switch to a
+  /// coroutine, tells it which stack runs (ctx::set_current_stack with the
+  /// coroutine's id), so running into a guard page prints "fatal error:
+  /// stack overflow in goroutine <id>"; after each switch back it checks the
+  /// stack's canary (ctx::StackPool::canary_intact) and, if it is gone, prints
+  /// a line containing "fatal error: stack overflow" and "goroutine <id>" and
+  /// aborts.
+  ///
+  /// When run() returns or throws, its caller's exception state is as before:
+  /// std::current_exception() and std::uncaught_exceptions() are unchanged,
+  /// and every exception object a coroutine threw has been destroyed (or is
+  /// the one being rethrown). A coroutine's last switch is therefore made
+  /// outside any catch block.
+  ///
+  /// Throws std::logic_error, with a message containing "inside a coroutine",
+  /// if called from a coroutine (no nesting) or while this scheduler is
+  /// already running.
   void run();
 
   /// Coroutines spawned and not yet finished.
@@ -106,14 +129,16 @@ class Scheduler {
 };
 
 /// Suspends the current coroutine and puts it at the back of the run queue;
-/// returns when its turn comes again. Throws std::logic_error if the caller
-/// is not running inside a coroutine.
+/// returns when its turn comes again. Throws std::logic_error, with a message
+/// containing "outside a coroutine", if the caller is not running inside a
+/// coroutine.
 void yield();
 
 /// Ends the current coroutine now. It works by throwing an internal exception
 /// that unwinds the coroutine's stack (destructors run), so a `catch (...)`
-/// that does not rethrow would swallow it. Throws std::logic_error if the
-/// caller is not running inside a coroutine.
+/// that does not rethrow would swallow it. Throws std::logic_error, with a
+/// message containing "outside a coroutine", if the caller is not running
+/// inside a coroutine.
 [[noreturn]] void exit();
 
 /// Id of the coroutine the caller runs in, or 0 outside any coroutine.

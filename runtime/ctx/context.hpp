@@ -47,8 +47,22 @@ using EntryFn = void (*)(void* arg);
 /// Prepares @p ctx so that the first switch_context() to it starts running
 /// entry(arg) on the stack [stack_lo, stack_lo + stack_size), with the stack
 /// pointer 16-byte aligned as the ABI requires at a function's entry.
-/// Does not switch. Any thread may call it. Throws std::invalid_argument if
-/// the stack is null or too small (< 1 KiB).
+/// The stack may start and end anywhere: its top is rounded down to 16 and
+/// nothing at or above stack_lo + stack_size is written. The new context
+/// starts with the ABI's default floating-point control state (x86-64: MXCSR
+/// 0x1F80, x87 control word 0x037F; aarch64: FPCR 0), not its creator's.
+/// Sets ctx.sp, ctx.stack_lo and ctx.stack_size. Does not switch. Any thread
+/// may call it. Throws std::invalid_argument if the stack is null or smaller
+/// than 1024 bytes.
+///
+/// The first frame it forges is the one gort_switch_context_raw leaves when
+/// it suspends a context (a contract between the two, and what the grader
+/// forges to test the switch alone). x86-64, 8-byte words from ctx.sp up:
+///   +0 x87 CW (low 16 bits)  +8 MXCSR (low 32 bits)  +16 r15  +24 r14
+///   +32 r13 (arg)  +40 r12 (entry)  +48 rbx  +56 rbp
+///   +64 return address (gort_context_trampoline for a fresh context)
+/// aarch64 (176 bytes): +0 x19,x20 … +80 x29,x30 (lr)  +96 d8,d9 … +144
+/// d14,d15  +160 FPCR; entry in x19, arg in x20.
 void make_context(Context& ctx, void* stack_lo, std::size_t stack_size, EntryFn entry, void* arg);
 
 /// Saves the calling context into @p from and resumes @p to. Returns when
@@ -64,8 +78,11 @@ void release_context(Context& ctx) noexcept;
 
 extern "C" {
 /// The raw switch (Lab 02, assembly): pushes the callee-saved state onto the
-/// current stack, stores the stack pointer to *save_sp, loads load_sp and
-/// pops the state saved there, then returns into the resumed context.
+/// current stack in the frame layout documented at make_context, stores the
+/// stack pointer to *save_sp, loads load_sp, pops the state saved there
+/// (loading MXCSR's control bits and the x87 control word from its slots),
+/// then resumes the other context at the frame's return address with the
+/// whole frame popped.
 void gort_switch_context_raw(void** save_sp, void* load_sp) noexcept;
 
 /// The C++ function a fresh context starts in (provided; make_context arranges

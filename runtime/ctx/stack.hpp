@@ -14,7 +14,8 @@
 // runtimes take their stacks from, guards a million stacks with
 // madvise(MADV_GUARD_INSTALL) where the kernel has it (Linux >= 6.13) and
 // otherwise falls back to unguarded stacks with a canary word checked on
-// every switch.
+// every switch (the Lab 02 handout, section "Stacks, guard pages, and the
+// map-count wall").
 #pragma once
 
 #include <cstddef>
@@ -31,8 +32,11 @@ struct Stack {
   void* hi() const noexcept { return static_cast<char*>(lo) + size; }
 };
 
-/// Maps a stack of at least @p size usable bytes (rounded up to whole pages),
-/// committed lazily, with one guard page below it when @p guard_page is true.
+/// Maps a stack of at least @p size usable bytes, committed lazily, with one
+/// guard page below it when @p guard_page is true. The result's `size` is
+/// @p size rounded up to whole pages, `lo` is page-aligned, `guard` is the
+/// guard's size (one page, or 0), and an unguarded stack holds kStackCanary
+/// in its lowest word; nothing else of the stack is touched.
 /// Throws std::bad_alloc if the kernel refuses the mapping (e.g. out of
 /// memory or out of map count) and std::invalid_argument if size == 0.
 Stack stack_alloc(std::size_t size, bool guard_page = true);

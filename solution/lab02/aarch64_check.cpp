@@ -12,8 +12,8 @@
 #include <cstdlib>
 #include <vector>
 
-#include "ctx/context.hpp"
 #include "coro/coro.hpp"
+#include "ctx/context.hpp"
 #include "ctx/stack.hpp"
 #include "lab02_probe.hpp"
 

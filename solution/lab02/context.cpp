@@ -140,7 +140,21 @@ void make_context(Context& ctx, void* stack_lo, std::size_t stack_size, EntryFn 
   info->arg = arg;
   char* sp = top - 32;
   std::size_t usable = static_cast<std::size_t>(sp - static_cast<char*>(stack_lo));
+#if defined(__x86_64__)
+  // make_fcontext records the *creator's* MXCSR and x87 control word in the
+  // new frame; a fresh context starts from the ABI defaults instead, so it
+  // gets them to record, and the creator's are put back.
+  std::uint32_t mxcsr = 0;
+  std::uint16_t x87cw = 0;
+  asm volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(mxcsr), "=m"(x87cw));
+  const std::uint32_t default_mxcsr = 0x1F80;
+  const std::uint16_t default_x87cw = 0x037F;
+  asm volatile("ldmxcsr %0\n\tfldcw %1" : : "m"(default_mxcsr), "m"(default_x87cw));
   bctx::fcontext_t f = bctx::make_fcontext(sp, usable, fcontext_entry);
+  asm volatile("ldmxcsr %0\n\tfldcw %1" : : "m"(mxcsr), "m"(x87cw));
+#else
+  bctx::fcontext_t f = bctx::make_fcontext(sp, usable, fcontext_entry);
+#endif
   g_info_offset.store(reinterpret_cast<char*>(info) - static_cast<char*>(f),
                       std::memory_order_relaxed);
   ctx.sp = f;

@@ -8,6 +8,12 @@
 // restores the caller's own values, so it is an ordinary function to C++.
 // The definitions are in lab02_probe.cpp; both files are also used by
 // scripts/check-aarch64.sh.
+//
+// lab02_frame_landing (x86-64) is where a *hand-built* first frame returns
+// to: the Task 1 tests forge the frame themselves, following the layout the
+// handout documents, so the switch is tested without make_context (Task 2).
+// The landing records the registers the switch popped, then calls
+// lab02_landing_continue() on a 16-aligned stack.
 #pragma once
 
 #include <cstdint>
@@ -32,11 +38,27 @@ void lab02_switch(gort::ctx::Context* from, gort::ctx::Context* to);
 /// @p to, and stores what the registers hold after the switch returns to @p out.
 void lab02_regs_probe(gort::ctx::Context* from, gort::ctx::Context* to, const std::uint64_t* in,
                       std::uint64_t* out);
-/// An EntryFn that records its stack pointer at entry in lab02_entry_sp and
-/// then tail-calls lab02_entry_continue(arg).
+/// An EntryFn that records its stack pointer at entry in lab02_entry_sp,
+/// aligns the stack to 16 and calls lab02_entry_continue(arg).
 void lab02_record_sp_entry(void* arg);
 /// Stack pointer recorded by lab02_record_sp_entry.
 extern std::uint64_t lab02_entry_sp;
-/// Defined by the test that uses lab02_record_sp_entry.
+/// Defined by the test that uses lab02_record_sp_entry. Called (not jumped to)
+/// on a re-aligned stack, so a misaligned entry is reported, not a crash.
 void lab02_entry_continue(void* arg);
+
+#if defined(__x86_64__)
+/// What lab02_frame_landing found: rbx, rbp, r12, r13, r14, r15 (the order of
+/// kLab02RegNames), then rsp, MXCSR (low 32 bits) and the x87 control word
+/// (low 16 bits). Zero it before a switch into a hand-built frame.
+extern std::uint64_t lab02_landing_regs[9];
+/// The return address of a hand-built frame: stores lab02_landing_regs, aligns
+/// the stack and calls lab02_landing_continue(); never returns.
+void lab02_frame_landing();
+#endif
+/// Function and argument lab02_landing_continue() runs (set by lab02::HandFrame).
+extern void (*lab02_landing_fn)(void*);
+extern void* lab02_landing_arg;
+/// Runs lab02_landing_fn(lab02_landing_arg); aborts if that returns.
+void lab02_landing_continue();
 }

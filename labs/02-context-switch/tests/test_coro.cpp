@@ -6,6 +6,7 @@
 
 #include "coro/coro.hpp"
 #include "gort_grader.hpp"
+#include "lab02_test_util.hpp"
 
 namespace coro = gort::coro;
 
@@ -15,7 +16,7 @@ struct Tagged {
 };
 }  // namespace
 
-GRADED_TEST("coro: 10000 coroutines run round-robin in exact order", 10,
+GRADED_TEST("coro: 10000 coroutines run round-robin in exact order", 8,
             "Task 4: the N:1 scheduler") {
 #if defined(GORT_TSAN)
   // TSan gives every fiber a thread slot and allows 8128 in all.
@@ -40,6 +41,9 @@ GRADED_TEST("coro: 10000 coroutines run round-robin in exact order", 10,
     }));
   }
   CHECK(sched.live() == static_cast<std::size_t>(kN));
+  // Before any coroutine runs: a Task 1 or 2 bug is named, not a crash.
+  const std::string preflight = lab02::context_problem();
+  REQUIRE_MESSAGE(preflight.empty(), preflight);
   sched.run();
   CHECK(sched.live() == 0);
   CHECK_MESSAGE(id_mismatch == 0,
@@ -58,7 +62,7 @@ GRADED_TEST("coro: 10000 coroutines run round-robin in exact order", 10,
   CHECK(coro::current_id() == 0);
 }
 
-GRADED_TEST("coro: exceptions thrown and caught inside coroutines never cross a switch", 8,
+GRADED_TEST("coro: exceptions thrown and caught inside coroutines never cross a switch", 5,
             "Task 4: the N:1 scheduler") {
   coro::Scheduler sched;
   std::vector<std::string> log;
@@ -90,6 +94,9 @@ GRADED_TEST("coro: exceptions thrown and caught inside coroutines never cross a 
       log.push_back(std::string(e.what()) == "deep" ? "ok" : "wrong exception");
     }
   });
+  // Before any coroutine runs: a Task 1 or 2 bug is named, not a crash.
+  const std::string preflight = lab02::context_problem();
+  REQUIRE_MESSAGE(preflight.empty(), preflight);
   sched.run();
   REQUIRE(log.size() == 7u);
   for (const auto& entry : log) CHECK(entry == "ok");
@@ -111,7 +118,7 @@ GRADED_TEST("coro: exceptions thrown and caught inside coroutines never cross a 
   CHECK(s2.live() == 0);
 }
 
-GRADED_TEST("coro: a returning function or exit() ends the coroutine cleanly", 7,
+GRADED_TEST("coro: a returning function or exit() ends the coroutine cleanly", 4,
             "Task 4: the N:1 scheduler") {
   coro::Scheduler sched;
   int returned = 0, after_exit = 0, destroyed = 0;
@@ -130,6 +137,9 @@ GRADED_TEST("coro: a returning function or exit() ends the coroutine cleanly", 7
   });
   coro::Id late = 0;
   sched.spawn([&] { late = sched.spawn([&returned] { ++returned; }); });
+  // Before any coroutine runs: a Task 1 or 2 bug is named, not a crash.
+  const std::string preflight = lab02::context_problem();
+  REQUIRE_MESSAGE(preflight.empty(), preflight);
   sched.run();
   CHECK(returned == 101);
   CHECK_MESSAGE(after_exit == 0, "code after exit() ran");

@@ -107,7 +107,7 @@ void overflow_entry(void*) {
 }
 }  // namespace
 
-GRADED_TEST("stacks: deep recursion on a context stack works", 7, "Task 3: stacks") {
+GRADED_TEST("stacks: deep recursion on a context stack works", 4, "Task 3: stacks") {
   const std::size_t size = 1 << 20;
   Deep d;
   d.depth = 2000;  // 2000 frames of > 200 bytes: about half of the 1 MiB stack
@@ -120,7 +120,7 @@ GRADED_TEST("stacks: deep recursion on a context stack works", 7, "Task 3: stack
                                         << d.result << ", on the thread's stack " << expect);
 }
 
-GRADED_TEST("stacks: overflowing into the guard page is reported as a stack overflow", 10,
+GRADED_TEST("stacks: overflowing into the guard page is reported as a stack overflow", 8,
             "Task 3: stacks") {
   Stack s = gort::ctx::stack_alloc(64 * 1024, true);
   CHECK_MESSAGE(s.guard >= kPage,
@@ -153,7 +153,7 @@ GRADED_TEST("stacks: overflowing into the guard page is reported as a stack over
   CHECK(r.err.find("stack overflow in goroutine 42") != std::string::npos);
 }
 
-GRADED_TEST("stacks: stack_free unmaps the stack and its guard page", 5, "Task 3: stacks") {
+GRADED_TEST("stacks: stack_free unmaps the stack and its guard page", 4, "Task 3: stacks") {
   Stack s = gort::ctx::stack_alloc(256 * 1024, true);
   char* base = static_cast<char*>(s.lo) - s.guard;
   const std::size_t total = s.size + s.guard;
@@ -185,24 +185,50 @@ GRADED_TEST("stacks: stack_free unmaps the stack and its guard page", 5, "Task 3
   CHECK_MESSAGE(!u_mapped, "an unguarded stack is still mapped after stack_free");
 }
 
-GRADED_TEST("stacks: memory is committed lazily", 6, "Task 3: stacks") {
+GRADED_TEST("stacks: stack_alloc returns the Stack its contract describes", 4, "Task 3: stacks") {
   CHECK_THROWS_AS(gort::ctx::stack_alloc(0), std::invalid_argument);
+  // An odd size is rounded up to whole pages: Stack.size is what is usable.
+  const std::size_t odd = 5 * kPage / 4 + 8;  // 1.25 pages and a bit
+  Stack s = gort::ctx::stack_alloc(odd, true);
+  CHECK_MESSAGE(reinterpret_cast<std::uintptr_t>(s.lo) % kPage == 0,
+                "Stack.lo must be page-aligned (it is the page above the guard)");
+  CHECK_MESSAGE(s.size == 2 * kPage, "stack_alloc(" << odd << ") must round up to whole pages: "
+                                                    << "Stack.size should be " << 2 * kPage
+                                                    << ", it is " << s.size);
+  CHECK_MESSAGE(s.guard == kPage, "stack_alloc(size, true) must record its one guard page (guard = "
+                                      << s.guard << ")");
+  CHECK_MESSAGE(mapped(s.lo, s.size), "[lo, lo + size) is not all mapped");
+  gort::ctx::stack_free(s);
+  // An unguarded stack carries the canary in its lowest word.
+  Stack u = gort::ctx::stack_alloc(odd, false);
+  CHECK(u.guard == 0);
+  CHECK(u.size == 2 * kPage);
+  const std::uint64_t word = u.lo != nullptr ? *static_cast<std::uint64_t*>(u.lo) : 0;
+  CHECK_MESSAGE(word == gort::ctx::kStackCanary,
+                "an unguarded stack must hold kStackCanary (0x676f72745f535441) in its lowest "
+                "word, the one the scheduler checks; it holds 0x"
+                    << std::hex << word);
+  gort::ctx::stack_free(u);
+}
+
+GRADED_TEST("stacks: memory is committed lazily", 4, "Task 3: stacks") {
   const std::size_t size = 64u << 20;  // 64 MiB
   const long before = rss_pages();
   Stack s = gort::ctx::stack_alloc(size, true);
   const long after = rss_pages();
-  INFO("resident set grew by " << (after - before) << " pages for a " << size / kPage
-                               << "-page stack");
-  CHECK(after - before < 64);
-  CHECK(resident_pages(s.lo, s.size) <= 1);
+  CHECK_MESSAGE(after - before < 64, "the resident set grew by "
+                                         << (after - before) << " pages for a " << size / kPage
+                                         << "-page stack: stack_alloc must not touch its pages");
+  CHECK_MESSAGE(resident_pages(s.lo, s.size) <= 1,
+                resident_pages(s.lo, s.size) << " pages of a fresh guarded stack are resident");
   // Touching one page commits about one page.
   static_cast<volatile char*>(s.hi())[-1] = 7;
   CHECK(resident_pages(s.lo, s.size) >= 1);
   CHECK(resident_pages(s.lo, s.size) <= 2);
   gort::ctx::stack_free(s);
-  // An unguarded stack carries the canary in its lowest word (and commits only that page).
+  // An unguarded stack commits only the canary's page.
   Stack u = gort::ctx::stack_alloc(size, false);
-  CHECK(*static_cast<std::uint64_t*>(u.lo) == gort::ctx::kStackCanary);
-  CHECK(resident_pages(u.lo, u.size) <= 2);
+  CHECK_MESSAGE(resident_pages(u.lo, u.size) <= 2,
+                resident_pages(u.lo, u.size) << " pages of a fresh unguarded stack are resident");
   gort::ctx::stack_free(u);
 }
