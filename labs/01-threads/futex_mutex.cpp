@@ -6,8 +6,8 @@
 // See the handout, section "Futexes" (Drepper's mutex).
 #include "os/futex_mutex.hpp"
 
-#include "os/futex.hpp"
 #include "not_implemented.hpp"
+#include "os/futex.hpp"
 
 namespace gort::os {
 

@@ -9,8 +9,8 @@
 
 #include <stdexcept>
 
-#include "os/futex.hpp"
 #include "not_implemented.hpp"
+#include "os/futex.hpp"
 
 namespace gort::os {
 

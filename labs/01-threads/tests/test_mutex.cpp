@@ -8,9 +8,9 @@
 #include <thread>
 #include <vector>
 
-#include "os/futex_mutex.hpp"
 #include "gort_grader.hpp"
 #include "lab01_test_util.hpp"
+#include "os/futex_mutex.hpp"
 
 using gort::os::FutexMutex;
 

@@ -10,8 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "os/note.hpp"
 #include "gort_grader.hpp"
+#include "os/note.hpp"
 
 using gort::os::Note;
 using namespace std::chrono_literals;

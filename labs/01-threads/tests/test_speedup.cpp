@@ -6,9 +6,9 @@
 #include <set>
 #include <stdexcept>
 
-#include "os/speedup.hpp"
 #include "gort_grader.hpp"
 #include "lab01_test_util.hpp"
+#include "os/speedup.hpp"
 
 using gort::os::count_primes;
 using gort::os::count_primes_parallel;

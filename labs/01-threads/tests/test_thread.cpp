@@ -18,9 +18,9 @@
 #include <thread>
 #include <vector>
 
-#include "os/os_thread.hpp"
 #include "gort_grader.hpp"
 #include "lab01_test_util.hpp"
+#include "os/os_thread.hpp"
 
 using gort::os::Thread;
 using gort::os::ThreadOptions;
