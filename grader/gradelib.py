@@ -282,6 +282,43 @@ class Channel:
             self.h2c_w = None
 
 
+BT_FRAME = re.compile(r"^([^()\s]+)\(\+(0x[0-9a-f]+)\)\s*\[0x[0-9a-f]+\]$")
+HARNESS_FRAME = re.compile(r"gort::grader::|^doctest::|^main at .*grader_main\.cpp|^\?\?")
+
+
+def symbolize(output):
+    """Function and file:line of each frame of the crash or hang backtrace the
+    grader printed (backtrace_symbols_fd prints module+offset), innermost
+    first, without the harness's own frames; [] without addr2line."""
+    tool = shutil.which("addr2line")
+    frames = [(m.group(1), int(m.group(2), 16)) for m in map(BT_FRAME.match, output.splitlines())
+              if m and not m.group(1).startswith(("/lib", "/usr/lib"))]  # not libc's
+    if not tool or not frames:
+        return []
+    names = {}
+    for module in {mod for mod, _ in frames}:
+        offs = [off for mod, off in frames if mod == module]
+        try:
+            p = subprocess.run([tool, "-a", "-C", "-f", "-i", "-p", "-e", module]
+                               + [hex(max(o - 1, 0)) for o in offs],
+                               capture_output=True, text=True, timeout=20)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        current = None
+        for line in p.stdout.splitlines():
+            m = re.match(r"^0x([0-9a-f]+): (.*)$", line)
+            if m:
+                current = (module, int(m.group(1), 16) + 1)
+                names[current] = m.group(2)
+    out = []
+    for frame in frames:
+        name = names.get(frame)
+        if not name or HARNESS_FRAME.search(name) or " at ??:" in name or name.endswith(":?"):
+            continue
+        out.append(name.replace(str(ROOT) + "/", ""))
+    return out
+
+
 def doctest_summary_failed(output):
     """True if doctest's printed summary says something failed."""
     for m in re.finditer(r"test cases:\s*(\d+)\s*\|\s*(\d+) passed\s*\|\s*(\d+) failed", output):
@@ -345,6 +382,11 @@ def run_test(exe, test, timeout, extra_env=None):
     proc.stdout.close()
     output = out.decode("utf-8", "replace")
     rc = proc.returncode
+    where = symbolize(output) if ("=== CRASH:" in output or "=== HANG:" in output) else []
+    if where:
+        output += "\nsymbolized backtrace (innermost first, harness frames left out):\n"
+        output += "".join(f"  {w}\n" for w in where)
+        where = [f"backtrace: {where[0]}"] + [f"  called from {w}" for w in where[1:6]]
     authentic = [f for ok, f in chan.reports if ok]
     forged = len(chan.reports) - len(authentic) + chan.bad_lines
     if hung:
@@ -353,8 +395,9 @@ def run_test(exe, test, timeout, extra_env=None):
         if "=== HANG:" in output:
             reason.append("the log starts the hang evidence at '=== HANG' (goroutines, Ps, Ms, "
                           "threads at the limit)")
+        reason += where
     elif rc < 0:
-        outcome, reason = "CRASH", [f"killed by {signal_name(-rc)}"] + failure_reason(output)
+        outcome, reason = "CRASH", [f"killed by {signal_name(-rc)}"] + failure_reason(output) + where
     elif not authentic:
         outcome = "FAIL"
         reason = failure_reason(output)
@@ -637,7 +680,42 @@ def cmd_verify(args):
 KILLER_TEST = "selftest kills the harness"
 
 
+def cmd_selftest_chain(args):
+    """The grader's crash handler under the runtime's stack-overflow handler."""
+    _set_child_subreaper()
+    tests = manifest(args.exe)
+    results = [run_test(args.exe, t, 10) for t in tests]
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_reports(results, out_dir, "selftest-chain")
+    print_results(results, out_dir)
+    got = {r["name"]: r for r in results}
+    errors = []
+    overflow = got.get("chain: a guard-page fault is still named a stack overflow")
+    other = got.get("chain: another fault still crashes with the runtime's handler installed")
+    if overflow is None or other is None:
+        errors.append("a chain test is missing from the manifest")
+    else:
+        if overflow["outcome"] != "CRASH" or "stack overflow in goroutine 42" not in overflow["output"]:
+            errors.append(f"stack overflow: {overflow['outcome']}, and the log must name the "
+                          f"overflow:\n{overflow['output'][-3000:]}")
+        if other["outcome"] != "CRASH" or "SIGSEGV" not in "\n".join(other["reason"]):
+            errors.append(f"other fault: {other['outcome']} {other['reason']}, expected a CRASH by SIGSEGV")
+        forwarded = "=== CRASH: SIGSEGV at fault address 0x20" in other["output"]
+        print("  the runtime's handler " + ("forwards other faults to the grader's: the crash "
+                                            "evidence is printed" if forwarded else
+                                            "does not forward other faults to the previous handler "
+                                            "(yet): no fault address or backtrace for them"))
+    if errors:
+        print("HARNESS SELFTEST FAILED:\n  " + "\n  ".join(errors))
+        return 1
+    print("OK: the runtime still names stack overflows under the grader's crash handler")
+    return 0
+
+
 def cmd_selftest(args):
+    if args.suite == "chain":
+        return cmd_selftest_chain(args)
     _set_child_subreaper()
     tests = manifest(args.exe)
     out_dir = Path(args.out)
@@ -654,7 +732,7 @@ def cmd_selftest(args):
     expected = {
         "selftest passes": ("PASS", [], []),
         "selftest fails an assertion": ("FAIL", ["off by one"], []),
-        "selftest crashes": ("CRASH", ["SIGSEGV", "fault address 0x10"],
+        "selftest crashes": ("CRASH", ["SIGSEGV", "fault address 0x10", "selftest.cpp:"],
                              ["=== CRASH: SIGSEGV at fault address 0x10", "backtrace"]),
         "selftest hangs": ("HANG", ["HANG"], ["HANG: the time limit was hit",
                                               "threads (from /proc/self/task", "backtrace"]),
@@ -761,6 +839,7 @@ def main():
     s = sub.add_parser("selftest")
     s.add_argument("--exe", required=True)
     s.add_argument("--out", required=True)
+    s.add_argument("--suite", choices=["harness", "chain"], default="harness")
     args = p.parse_args()
     if getattr(args, "lab", None):
         args.lab = f"{int(args.lab):02d}"
