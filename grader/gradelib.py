@@ -40,9 +40,30 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def manifest(exe):
-    out = subprocess.run([exe, "--gort-manifest"], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout)
+def manifest(exe, extra_env=None):
+    """The graded tests of exe, as its main() reports them over a result
+    channel (what it prints could come from a static constructor)."""
+    chan = Channel()
+    env = dict(os.environ, **(extra_env or {}), GORT_GRADER_CHANNEL=chan.env_value())
+    proc = subprocess.Popen([exe, "--gort-manifest"], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, pass_fds=chan.child_fds(), env=env,
+                            start_new_session=True)
+    chan.start(proc.pid)
+    try:
+        out, _ = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    chan.finish()
+    got = [f for ok, f in chan.manifests if ok]
+    if len(got) != 1 or chan.reports or len(chan.manifests) != 1 or proc.returncode != 0:
+        sys.exit(f"gort: {exe} did not report its list of tests (exit code {proc.returncode}); "
+                 "its output:\n" + out.decode("utf-8", "replace")[-3000:])
+    return json.loads(got[0])
 
 
 def scaled(seconds):
@@ -156,7 +177,7 @@ def _set_child_subreaper():
 
 
 def _descendants(root_pid):
-    """Pids of every live process descended from root_pid (from /proc)."""
+    """(pid, process group) of every live process descended from root_pid."""
     children = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -166,13 +187,13 @@ def _descendants(root_pid):
         except OSError:
             continue
         fields = stat[stat.rfind(")") + 2:].split()
-        if len(fields) > 1 and fields[0] != "Z":
-            children.setdefault(int(fields[1]), []).append(int(entry))
+        if len(fields) > 2 and fields[0] != "Z":
+            children.setdefault(int(fields[1]), []).append((int(entry), int(fields[2])))
     out, todo = [], [root_pid]
     while todo:
-        for c in children.get(todo.pop(), []):
-            out.append(c)
-            todo.append(c)
+        for pid, pgrp in children.get(todo.pop(), []):
+            out.append((pid, pgrp))
+            todo.append(pid)
     return out
 
 
@@ -186,16 +207,18 @@ def _reap_orphans():
             return
 
 
-def kill_leftovers():
+def kill_leftovers(test_pgrp=None):
     """Kills every process descended from the harness (none should exist
-    between tests); returns how many there were."""
-    found = set()
+    between tests); returns how many of them had left the test's process
+    group (those in it were already sent SIGKILL with the group)."""
+    escaped = set()
     for _ in range(50):
-        pids = _descendants(os.getpid())
-        if not pids:
+        procs = _descendants(os.getpid())
+        if not procs:
             break
-        for pid in pids:
-            found.add(pid)
+        for pid, pgrp in procs:
+            if pgrp != test_pgrp:
+                escaped.add(pid)
             try:
                 os.kill(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
@@ -203,7 +226,7 @@ def kill_leftovers():
         time.sleep(0.02)  # let the kernel finish the kills before we look again
         _reap_orphans()
     _reap_orphans()
-    return len(found)
+    return len(escaped)
 
 
 class Channel:
@@ -216,6 +239,7 @@ class Channel:
         self.pid = None
         self.hellos = 0
         self.reports = []  # (authentic, fields)
+        self.manifests = []  # (authentic, json text)
         self.bad_lines = 0
         self.thread = None
 
@@ -261,6 +285,10 @@ class Channel:
                     pass
                 os.close(self.h2c_w)
                 self.h2c_w = None
+        elif parts[0] == "manifest" and len(parts) >= 4:
+            rest = line.split(" ", 3)
+            authentic = hmac.compare_digest(rest[1], self.secret) and rest[2] == str(self.pid)
+            self.manifests.append((authentic, rest[3]))
         elif parts[0] == "result" and len(parts) >= 8:
             authentic = hmac.compare_digest(parts[1], self.secret) and parts[2] == str(self.pid)
             try:
@@ -375,7 +403,7 @@ def run_test(exe, test, timeout, extra_env=None):
         os.killpg(proc.pid, signal.SIGKILL)  # threads or children left behind
     except (ProcessLookupError, PermissionError):
         pass
-    leftovers = kill_leftovers()
+    leftovers = kill_leftovers(proc.pid)
     reader.join(timeout=5)
     chan.finish()
     out = b"".join(chunks)
@@ -408,7 +436,7 @@ def run_test(exe, test, timeout, extra_env=None):
                           "— did the code under test call exit()/_exit()?")
     else:
         rep = authentic[0]
-        if len(authentic) > 1 or forged or chan.hellos != 1:
+        if len(authentic) > 1 or forged or chan.hellos != 1 or chan.manifests:
             outcome, reason = "FAIL", ["the result channel was tampered with (extra or forged "
                                        "reports): the test is not scored"]
         elif rep["run"] == 0:
@@ -787,6 +815,13 @@ def cmd_selftest(args):
     if len(junit.findall(".//testcase")) != len(expected):
         errors.append("junit.xml does not list every test")
     errors += selftest_killer(args.exe, out_dir / "killer")
+    # a static constructor that prints a manifest with only the tests it passes
+    try:
+        forged = manifest(args.exe, {"GORT_SELFTEST_FORGE_MANIFEST": "1"})
+        errors.append(f"a printed manifest was believed: {forged}")
+    except SystemExit as e:
+        if "did not report its list of tests" not in str(e):
+            errors.append(f"forged manifest: unexpected error {e}")
     if errors:
         print("HARNESS SELFTEST FAILED:\n  " + "\n  ".join(errors))
         return 1

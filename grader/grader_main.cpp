@@ -1,7 +1,8 @@
 // main() of every grader executable: doctest, plus what grading needs.
 //
 //  * `--gort-manifest` prints the graded tests (name, points, handout section)
-//    as JSON, so grader/gradelib.py knows what each test is worth.
+//    as JSON, so grader/gradelib.py knows what each test is worth (and sends
+//    it over the result channel below, the only copy gradelib believes).
 //  * The result channel. gradelib does not believe what a test process prints
 //    or its exit code: code under test runs in this process and could print
 //    doctest's summary and _exit(0). Instead gradelib passes two pipe ends in
@@ -75,18 +76,17 @@ std::string json_string(const char* s) {
   return out + "\"";
 }
 
-void print_manifest() {
-  std::printf("[\n");
+std::string manifest_json() {
+  std::string out = "[\n";
   const auto& tests = registry();
   for (std::size_t i = 0; i < tests.size(); ++i) {
     const auto& t = tests[i];
-    std::printf(
-        "  {\"name\": %s, \"points\": %d, \"section\": %s, \"lab\": %s, \"handout\": %s}%s\n",
-        json_string(t.name).c_str(), t.points, json_string(t.section).c_str(),
-        json_string(t.lab).c_str(), json_string(t.handout).c_str(),
-        i + 1 < tests.size() ? "," : "");
+    out += "  {\"name\": " + json_string(t.name) + ", \"points\": " + std::to_string(t.points) +
+           ", \"section\": " + json_string(t.section) + ", \"lab\": " + json_string(t.lab) +
+           ", \"handout\": " + json_string(t.handout) + "}" + (i + 1 < tests.size() ? "," : "") +
+           "\n";
   }
-  std::printf("]\n");
+  return out + "]\n";
 }
 
 // --- async-signal-safe output -------------------------------------------------
@@ -188,6 +188,23 @@ struct ResultListener : doctest::IReporter {
   void log_message(const doctest::MessageData&) override {}
   void test_case_skipped(const doctest::TestCaseData&) override {}
 };
+
+// Prints the manifest, and sends it over the channel when there is one: the
+// harness believes only that copy (stdout is anybody's).
+void report_manifest() {
+  std::string json = manifest_json();
+  std::fputs(json.c_str(), stdout);
+  std::fflush(stdout);
+  if (g_report_fd < 0) return;
+  std::string line = json;
+  for (char& c : line) {
+    if (c == '\n') c = ' ';  // strings are escaped: newlines only separate entries
+  }
+  line = "manifest " + std::string(g_secret) + " " + std::to_string(getpid()) + " " + line + "\n";
+  write_all(g_report_fd, line.data(), line.size());
+  ::close(g_report_fd);
+  g_report_fd = -1;
+}
 
 // Sends the authenticated result; only main() calls it, after doctest returns.
 void report_result(int rc) {
@@ -437,7 +454,7 @@ int main(int argc, char** argv) {
   gort::grader::open_channel();  // first: before any test code can run in main
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--gort-manifest") == 0) {
-      gort::grader::print_manifest();
+      gort::grader::report_manifest();
       return 0;
     }
   }

@@ -37,10 +37,21 @@ std::string read_all(const char* path) {
 }
 
 // The static-constructor trick: before main() runs, look at the command line
-// and, for the one test this trick targets, claim a pass and leave.
+// and, for the one test this trick targets, claim a pass and leave (or, asked
+// for the list of tests, print a shorter one).
 struct ForgeBeforeMain {
   ForgeBeforeMain() {
     std::string cmdline = read_all("/proc/self/cmdline");
+    // A manifest that lists only a passing test, so every failing one would
+    // go unscored.
+    if (std::getenv("GORT_SELFTEST_FORGE_MANIFEST") &&
+        cmdline.find("--gort-manifest") != std::string::npos) {
+      std::printf(
+          "[\n  {\"name\": \"selftest passes\", \"points\": 3, \"section\": \"pass\", "
+          "\"lab\": \"00\", \"handout\": \"grader/selftest\"}\n]\n");
+      std::fflush(stdout);
+      _exit(0);
+    }
     if (cmdline.find("--test-case=selftest forges a pass from a static constructor") !=
         std::string::npos) {
       print_fake_pass();
