@@ -337,14 +337,32 @@ def symbolize(output):
             m = re.match(r"^0x([0-9a-f]+): (.*)$", line)
             if m:
                 current = (module, int(m.group(1), 16) + 1)
-                names[current] = m.group(2)
+                names[current] = [m.group(2)]
+            elif current and line.strip().startswith("(inlined by)"):
+                names[current].append(line.strip()[len("(inlined by)"):].strip())
     out = []
     for frame in frames:
-        name = names.get(frame)
+        chain = names.get(frame) or [""]
+        # of a chain of inlined calls, the innermost one in the course's code
+        name = next((n for n in chain if str(ROOT) in n), chain[0])
         if not name or HARNESS_FRAME.search(name) or " at ??:" in name or name.endswith(":?"):
             continue
         out.append(name.replace(str(ROOT) + "/", ""))
     return out
+
+
+def gdb_backtraces(pid):
+    """With GRADE_GDB=1 and gdb installed: every thread's backtrace of a hung
+    test, taken by attaching gdb before the hang dump (slow: off by default)."""
+    gdb = shutil.which("gdb")
+    if os.environ.get("GRADE_GDB") != "1" or not gdb:
+        return ""
+    try:
+        p = subprocess.run([gdb, "-batch", "-nx", "-p", str(pid), "-ex", "thread apply all bt"],
+                           capture_output=True, text=True, timeout=60)
+        return "\n=== gdb: thread apply all bt ===\n" + p.stdout + "=== end of gdb ===\n"
+    except (OSError, subprocess.TimeoutExpired):
+        return "\n(gdb did not finish within 60 s)\n"
 
 
 def doctest_summary_failed(output):
@@ -386,10 +404,12 @@ def run_test(exe, test, timeout, extra_env=None):
                               daemon=True)
     reader.start()
     hung = False
+    gdb_out = ""
     try:
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         hung = True
+        gdb_out = gdb_backtraces(proc.pid)
         try:
             os.kill(proc.pid, signal.SIGQUIT)  # the grader prints its state, then exits
             proc.wait(timeout=3)
@@ -408,7 +428,7 @@ def run_test(exe, test, timeout, extra_env=None):
     chan.finish()
     out = b"".join(chunks)
     proc.stdout.close()
-    output = out.decode("utf-8", "replace")
+    output = out.decode("utf-8", "replace") + gdb_out
     rc = proc.returncode
     where = symbolize(output) if ("=== CRASH:" in output or "=== HANG:" in output) else []
     if where:
