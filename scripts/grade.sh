@@ -14,10 +14,12 @@ fi
 lab=$(printf '%02d' "$((10#$lab))")
 ls -d "$root"/labs/"$lab"-* >/dev/null 2>&1 || { echo "gort: there is no lab $lab (labs: $(cd "$root/labs" && ls -d [0-9]* | tr '\n' ' '))" >&2; exit 2; }
 "$root/scripts/deps.sh" core || exit 1
+# A sanitized test runs several times slower: unless told otherwise, give it
+# three (TSan) or two (ASan) times the usual limit.
 case "$san" in
   "") build=${BUILD:-build}/grade ;;
-  thread) build=${BUILD:-build}/grade-tsan ;;
-  address) build=${BUILD:-build}/grade-asan ;;
+  thread) build=${BUILD:-build}/grade-tsan; export GRADE_TIMEOUT_SCALE=${GRADE_TIMEOUT_SCALE:-3} ;;
+  address) build=${BUILD:-build}/grade-asan; export GRADE_TIMEOUT_SCALE=${GRADE_TIMEOUT_SCALE:-2} ;;
   *) echo "usage: make grade LAB=NN SANITIZE=thread|address (got SANITIZE=$san)" >&2; exit 2 ;;
 esac
 if ! "$root/scripts/build.sh" "$build" graders -DGORT_REFERENCE="$ref" -DGORT_SANITIZE="$san" \
