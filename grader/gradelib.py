@@ -122,10 +122,23 @@ def failure_reason(output, limit=24):
         s = line.strip()
         if SANITIZER_HEAD.match(s):
             add(s)
-            # the access, the thread and the top frames of each stack
-            for more in raw[i + 1:i + 12]:
-                if more.strip() and not more.startswith("SUMMARY"):
-                    add(more.rstrip())
+            # each access and thread with its top three frames in the course's
+            # code (not the standard library's)
+            frames = 0
+            for more in raw[i + 1:i + 60]:
+                if more.startswith("SUMMARY"):
+                    break
+                if not more.strip():
+                    continue
+                if re.match(r"^\s*#\d+ ", more):
+                    foreign = any(x in more for x in ("/usr/include/", "/usr/lib", "<null>",
+                                                      "libsanitizer", "grader_main.cpp"))
+                    if frames >= 3 or foreign:
+                        continue
+                    frames += 1
+                else:
+                    frames = 0
+                add(more.rstrip())
             i += 1
             continue
         if s.startswith("logged:"):
