@@ -490,6 +490,8 @@ def run_test(exe, test, timeout, extra_env=None):
         if rc == 66 and any(SANITIZER_HEAD.match(s.strip()) or "runtime error:" in s
                             for s in output.splitlines()):
             reason.append("a sanitizer found the error above (the test stops at the first report)")
+        elif any(("fatal error:" in r or "panic:" in r) for r in reason):
+            reason.append(f"(the process exited with code {rc} before the test finished)")
         else:
             reason.append(f"the test process exited before reporting its result (exit code {rc}) "
                           "— did the code under test call exit()/_exit()?")
@@ -831,7 +833,7 @@ def cmd_selftest(args):
         "selftest passes after the others": ("PASS", [], []),
         "selftest logs several lines": ("FAIL", ["first logged line", "second logged line",
                                                  "round := 3"], []),
-        "selftest reports a deadlock": ("FAIL", ["all goroutines are asleep",
+        "selftest reports a deadlock": ("FAIL", ["all goroutines are asleep", "before the test finished",
                                                  "goroutine 1 [chan receive]",
                                                  "goroutine 7 [WaitGroup.wait]"], []),
         "selftest reports a sanitizer error": ("FAIL", ["WARNING: ThreadSanitizer: data race",
