@@ -352,21 +352,30 @@ HARNESS_FRAME = re.compile(r"gort::grader::|^doctest::|^main at .*grader_main\.c
 
 
 def symbolize(output):
-    """Function and file:line of each frame of the crash or hang backtrace the
-    grader printed (backtrace_symbols_fd prints module+offset), innermost
-    first, without the harness's own frames; [] without addr2line."""
+    """Function and file:line of the frames of each backtrace the grader
+    printed on a crash or hang (backtrace_symbols_fd prints module+offset),
+    innermost first, without the harness's own frames and libc's. Returns
+    [(header, [frame, ...]), ...], the thread that crashed or took SIGQUIT
+    first; [] without addr2line."""
     tool = shutil.which("addr2line")
-    frames = [(m.group(1), int(m.group(2), 16)) for m in map(BT_FRAME.match, output.splitlines())
-              if m and not m.group(1).startswith(("/lib", "/usr/lib"))]  # not libc's
+    blocks = []
+    for line in output.splitlines():
+        if line.startswith("backtrace of thread"):
+            blocks.append((line.split(" (")[0], []))
+            continue
+        m = BT_FRAME.match(line)
+        if m and blocks and not m.group(1).startswith(("/lib", "/usr/lib")):
+            blocks[-1][1].append((m.group(1), int(m.group(2), 16)))
+    frames = {f for _, fs in blocks for f in fs}
     if not tool or not frames:
         return []
     names = {}
     for module in {mod for mod, _ in frames}:
-        offs = [off for mod, off in frames if mod == module]
+        offs = sorted(off for mod, off in frames if mod == module)
         try:
             p = subprocess.run([tool, "-a", "-C", "-f", "-i", "-p", "-e", module]
                                + [hex(max(o - 1, 0)) for o in offs],
-                               capture_output=True, text=True, timeout=20)
+                               capture_output=True, text=True, timeout=30)
         except (OSError, subprocess.TimeoutExpired):
             continue
         current = None
@@ -378,13 +387,17 @@ def symbolize(output):
             elif current and line.strip().startswith("(inlined by)"):
                 names[current].append(line.strip()[len("(inlined by)"):].strip())
     out = []
-    for frame in frames:
-        chain = names.get(frame) or [""]
-        # of a chain of inlined calls, the innermost one in the course's code
-        name = next((n for n in chain if str(ROOT) in n), chain[0])
-        if not name or HARNESS_FRAME.search(name) or " at ??:" in name or name.endswith(":?"):
-            continue
-        out.append(name.replace(str(ROOT) + "/", ""))
+    for header, fs in blocks:
+        shown = []
+        for frame in fs:
+            chain = names.get(frame) or [""]
+            # of a chain of inlined calls, the innermost one in the course's code
+            name = next((n for n in chain if str(ROOT) in n), chain[0])
+            if (not name or HARNESS_FRAME.search(name) or " at ??:" in name or name.endswith(":?")
+                    or " at /usr/" in name):
+                continue
+            shown.append(name.replace(str(ROOT) + "/", ""))
+        out.append((header, shown))
     return out
 
 
@@ -450,7 +463,7 @@ def run_test(exe, test, timeout, extra_env=None):
         gdb_out = gdb_backtraces(proc.pid)
         try:
             os.kill(proc.pid, signal.SIGQUIT)  # the grader prints its state, then exits
-            proc.wait(timeout=3)
+            proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
@@ -468,11 +481,15 @@ def run_test(exe, test, timeout, extra_env=None):
     proc.stdout.close()
     output = out.decode("utf-8", "replace") + gdb_out
     rc = proc.returncode
-    where = symbolize(output) if ("=== CRASH:" in output or "=== HANG:" in output) else []
-    if where:
-        output += "\nsymbolized backtrace (innermost first, harness frames left out):\n"
-        output += "".join(f"  {w}\n" for w in where)
-        where = [f"backtrace: {where[0]}"] + [f"  called from {w}" for w in where[1:6]]
+    blocks = symbolize(output) if ("=== CRASH:" in output or "=== HANG:" in output) else []
+    where = []
+    if any(fs for _, fs in blocks):
+        output += "\nsymbolized backtraces (innermost first, harness and libc frames left out):\n"
+        for header, fs in blocks:
+            output += f"{header}:\n" + "".join(f"  {w}\n" for w in fs)
+        fs = blocks[0][1]
+        if fs:
+            where = [f"{blocks[0][0]}: {fs[0]}"] + [f"  called from {w}" for w in fs[1:6]]
     authentic = [f for ok, f in chan.reports if ok]
     forged = len(chan.reports) - len(authentic) + chan.bad_lines
     if hung:
@@ -826,9 +843,11 @@ def cmd_selftest(args):
         "selftest passes": ("PASS", [], []),
         "selftest fails an assertion": ("FAIL", ["off by one"], []),
         "selftest crashes": ("CRASH", ["SIGSEGV", "fault address 0x10", "selftest.cpp:"],
-                             ["=== CRASH: SIGSEGV at fault address 0x10", "backtrace"]),
+                             ["=== CRASH: SIGSEGV at fault address 0x10", "backtrace of thread"]),
         "selftest hangs": ("HANG", ["HANG"], ["HANG: the time limit was hit",
-                                              "threads (from /proc/self/task", "backtrace"]),
+                                              "threads (from /proc/self/task",
+                                              "backtrace of thread", "hang_main_spins",
+                                              "hang_helper_waits"]),
         "selftest throws": ("FAIL", ["boom"], []),
         "selftest passes after the others": ("PASS", [], []),
         "selftest logs several lines": ("FAIL", ["first logged line", "second logged line",

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <stdexcept>
 #include <string>
@@ -79,8 +80,17 @@ GRADED_TEST("selftest crashes", 7, "crash") {
   *reinterpret_cast<volatile int*>(where) = 1;
 }
 
-GRADED_TEST("selftest hangs", 11, "hang") {
+// Named (not inlined) so the hang evidence can be checked for both threads.
+__attribute__((noinline)) void hang_helper_waits(std::future<void> never) { never.wait(); }
+__attribute__((noinline)) void hang_main_spins() {
   for (;;) std::this_thread::yield();
+}
+
+GRADED_TEST("selftest hangs", 11, "hang") {
+  std::promise<void> never;
+  std::thread helper(hang_helper_waits, never.get_future());
+  hang_main_spins();
+  helper.join();
 }
 
 GRADED_TEST("selftest throws", 13, "throw") { throw std::runtime_error("boom"); }
