@@ -188,9 +188,10 @@ def failure_reason(output, limit=24):
 # are in /proc/self/fd, the variable in /proc/self/environ). Nothing inside one
 # process can stop that; it takes deliberate code that names the harness's
 # pipes or scans memory, which a source review finds at once. The tests run as
-# the harness's user, so they could also signal or (with no Yama ptrace
-# restriction, as on many containers) write the harness's memory through
-# /proc/<ppid>/mem. What the harness does about the rest:
+# the harness's user, so they can signal it; its memory is out of their reach
+# (the harness makes itself non-dumpable, so /proc/<ppid>/mem and ptrace need
+# CAP_SYS_PTRACE) unless they run as root — which a grade run as root without
+# GRADE_RUN_AS gives them. What the harness does about the rest:
 #   * killing the harness: `grade` runs the tests in a worker process and
 #     watches it; if the worker dies, the grade says so loudly, scores 0 and
 #     exits non-zero (killing the watcher too is the same deliberate attack);
@@ -205,10 +206,15 @@ def failure_reason(output, limit=24):
 
 
 def _set_child_subreaper():
+    """Makes the harness adopt its tests' orphans, and makes it non-dumpable:
+    a process of the same (non-root) user can then neither ptrace it nor
+    read or write its memory through /proc/<pid>/mem. A test's own process
+    is dumpable again after its execve."""
     try:
         import ctypes
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+        libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
     except (OSError, AttributeError):
         pass
 
