@@ -11,16 +11,26 @@ crash or a hang costs only that test's points. Outcomes:
   CRASH  the process died of a signal (named; the log has the fault address
          and a backtrace)
   HANG   the limit was hit: SIGQUIT asks the grader to print its state (the
-         goroutines, Ps and Ms once the runtime exists), then SIGKILL.
+         goroutines, Ps and Ms once the runtime exists; every thread's kernel
+         state and backtrace), then SIGKILL.
 
 Commands:
-  grade    --build DIR --lab NN [--out DIR]   score labs 01..NN (make grade)
+  grade    --build DIR --lab NN [--out DIR] [--only REGEX]
+           score labs 01..NN (make grade); the tests run in a worker process
+           this one watches, so a grade that did not finish says so
+
   verify   --mode starter|mutant --lab NN --exe EXE [--expect-file F]
            prove a grader: the pristine starter fails lab NN's tests and passes
            the earlier labs'; a mutant is caught by the tests its EXPECT names
            (an EXPECT line "every test": no test of the lab may pass)
-  selftest --exe EXE --out DIR                check the harness on a grader whose
-           tests pass, fail, crash, hang and throw on purpose
+  selftest --exe EXE --out DIR [--suite harness|chain]
+           check the harness on a grader whose tests pass, fail, crash, hang,
+           throw and cheat on purpose (chain: under the runtime's own SIGSEGV
+           handler)
+
+Environment: GRADE_TIMEOUT_SCALE (time limits, at configure time),
+GRADE_RUN_AS=<user> (run the tests as that user; the harness must be root),
+GRADE_GDB=1 (add gdb's backtrace of every thread to a hang's log).
 """
 import argparse
 import hmac
