@@ -111,7 +111,7 @@ REASON_PATTERNS = ("ERROR:", "values:", "logged:", "threw exception", "panic:", 
                    "not implemented", "TODO", "HANG:", "CRASH:", "fault address", "Sanitizer",
                    "Assertion", "MESSAGE:", "runtime error:")
 GOROUTINE_LINE = re.compile(r"^goroutine \d+ \[")
-SANITIZER_HEAD = re.compile(r"^(WARNING|ERROR): (Thread|Address|Leak|UndefinedBehavior)Sanitizer")
+SANITIZER_HEAD = re.compile(r"^(==\d+==)?(WARNING|ERROR): (Thread|Address|Leak|UndefinedBehavior)Sanitizer")
 
 
 def failure_reason(output, limit=24):
@@ -142,7 +142,9 @@ def failure_reason(output, limit=24):
                     continue
                 if re.match(r"^\s*#\d+ ", more):
                     foreign = any(x in more for x in ("/usr/include/", "/usr/lib", "<null>",
-                                                      "libsanitizer", "grader_main.cpp"))
+                                                      "libsanitizer", "grader_main.cpp",
+                                                      "libc_start", "../sysdeps/", "../csu/",
+                                                      " in _start "))
                     if frames >= 3 or foreign:
                         continue
                     frames += 1
