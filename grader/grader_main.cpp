@@ -428,9 +428,15 @@ void dump_threads() {
       put_str(line, &n, sizeof line, st);
       put_str(line, &n, sizeof line, " wchan ");
       put_str(line, &n, sizeof line, wchan[0] ? wchan : "0");
-      put_str(line, &n, sizeof line, " syscall ");
-      put_str(line, &n, sizeof line, sc);
-      put_str(line, &n, sizeof line, "\n");
+      if (std::atoi(d->name) == static_cast<int>(::syscall(SYS_gettid))) {
+        put_str(line, &n, sizeof line,
+                " (this thread: it took the signal and is writing this; "
+                "its backtrace below shows where it was)\n");
+      } else {
+        put_str(line, &n, sizeof line, " syscall ");
+        put_str(line, &n, sizeof line, sc);
+        put_str(line, &n, sizeof line, "\n");
+      }
       write_all(2, line, n);
     }
   }
