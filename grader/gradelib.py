@@ -329,6 +329,9 @@ class Channel:
             os.close(self.h2c_w)
             self.h2c_w = None
 
+    def _is_secret(self, text):
+        return hmac.compare_digest(text.encode("utf-8", "replace"), self.secret.encode())
+
     def _line(self, line):
         parts = line.split(" ", 8)
         if parts[0] == "hello" and len(parts) == 2:
@@ -342,10 +345,10 @@ class Channel:
                 self.h2c_w = None
         elif parts[0] == "manifest" and len(parts) >= 4:
             rest = line.split(" ", 3)
-            authentic = hmac.compare_digest(rest[1], self.secret) and rest[2] == str(self.pid)
+            authentic = self._is_secret(rest[1]) and rest[2] == str(self.pid)
             self.manifests.append((authentic, rest[3]))
         elif parts[0] == "result" and len(parts) >= 8:
-            authentic = hmac.compare_digest(parts[1], self.secret) and parts[2] == str(self.pid)
+            authentic = self._is_secret(parts[1]) and parts[2] == str(self.pid)
             try:
                 fields = dict(rc=int(parts[3]), run=int(parts[4]), failed=int(parts[5]),
                               asserts=int(parts[6]), asserts_failed=int(parts[7]),
