@@ -519,6 +519,10 @@ def run_test(exe, test, timeout, extra_env=None):
         if "=== HANG:" in output:
             reason.append("the log starts the hang evidence at '=== HANG' (goroutines, Ps, Ms, "
                           "threads at the limit)")
+        else:
+            reason.append("no hang evidence: the process did not answer SIGQUIT within 5 s "
+                          "(it blocks the signal, or a sanitizer holds it back; GRADE_GDB=1 "
+                          "attaches gdb instead)")
         reason += where
     elif rc < 0:
         outcome, reason = "CRASH", [f"killed by {signal_name(-rc)}"] + failure_reason(output) + where
