@@ -19,8 +19,10 @@
 //  * Crash evidence: SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT print the
 //    signal, the fault address and a backtrace, then go on to whatever
 //    handler was there before ours (normally the default: the process dies
-//    of the signal). The runtime's stack-overflow handler, installed later,
-//    forwards faults that are not stack overflows to ours.
+//    of the signal). The runtime's stack-overflow handler is installed later,
+//    on top of ours: it names overflows, and faults that are not overflows
+//    reach ours when it forwards them to the handler it replaced
+//    (harness/crash-handler-chain checks both).
 //  * SIGQUIT prints evidence before a hung test is killed: gradelib sends it
 //    when a test hits its time limit, then SIGKILL a moment later. A runtime
 //    lab may define gort_grader_dump_state() (weak here) to list its
