@@ -689,9 +689,6 @@ def cmd_grade(args):
     if not manifest_path.is_file():
         sys.exit(f"gort: {manifest_path} is missing: {build} is not a configured grading build "
                  "(make grade builds one; scripts/grade.sh shows how)")
-    if not args.worker:
-        return supervise_grade(args, out_dir)
-    _set_child_subreaper()
     entries = []
     for line in manifest_path.read_text().splitlines():
         nn, timeout, exe = line.split(" ", 2)
@@ -703,6 +700,9 @@ def cmd_grade(args):
     if unbuilt:
         sys.exit(f"gort: the graders are not built: {', '.join(unbuilt)} "
                  f"(cmake --build {build} --target graders)")
+    if not args.worker:
+        return supervise_grade(args, out_dir)
+    _set_child_subreaper()
     only = re.compile(args.only) if args.only else None
     results = []
     for nn, timeout, exe in wanted:
