@@ -5,6 +5,7 @@ SHELL := /bin/bash
 BUILD ?= build
 LAB ?=
 REFERENCE ?=
+SANITIZE ?=
 
 .PHONY: demo test grade docs bench reset doctor handout clean help
 
@@ -21,9 +22,9 @@ demo:
 test:
 	@scripts/test.sh
 
-## make grade LAB=NN [REFERENCE=01,02|all]: score a lab (and the earlier ones)
+## make grade LAB=NN [REFERENCE=01,02|all] [SANITIZE=thread|address]: score a lab (and the earlier ones)
 grade:
-	@scripts/grade.sh "$(LAB)" "$(REFERENCE)"
+	@scripts/grade.sh "$(LAB)" "$(REFERENCE)" "$(SANITIZE)"
 
 ## make docs: Doxygen + Graphviz HTML in build/dev/docs/html/index.html
 docs:
