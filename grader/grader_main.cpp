@@ -96,6 +96,7 @@ int main(int argc, char** argv) {
   }
   struct sigaction sa {};
   sa.sa_handler = gort::grader::on_sigquit;
+  sa.sa_flags = SA_ONSTACK;  // on the thread's alternate stack, not a goroutine's small one
   sigemptyset(&sa.sa_mask);
   sigaction(SIGQUIT, &sa, nullptr);
 
