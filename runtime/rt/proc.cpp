@@ -32,6 +32,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <unordered_map>
 
 #if defined(GORT_ASAN)
 #include <sanitizer/asan_interface.h>
@@ -115,9 +116,58 @@ std::uint64_t new_goid(P* p) noexcept {
   return p->goid_next++;
 }
 
+#if defined(GORT_TSAN)
+namespace {
+// Under TSan every context has a TSan fiber, created at its first switch:
+// TSan maps and clears ~768 KiB of per-thread state for each, and every
+// later synchronisation pays for the number of fibers ever made. Making a
+// fresh one each time a dead G is reused made goroutine-heavy tests crawl
+// (10,000 short goroutines on 4 Ps: over 20 s). A reused G keeps its fiber
+// instead: the dead goroutine's history happens-before the new one anyway
+// (exit, free list, go(), first switch), so no race is hidden. The dead
+// goroutine's last few frames stay on the fiber's shadow call stack (it
+// never returned), so after kMaxFiberReuses reuses the fiber is replaced.
+constexpr std::uint32_t kMaxFiberReuses = 1000;
+os::FutexMutex fiber_uses_lock;
+std::unordered_map<const G*, std::uint32_t> fiber_uses;  // reuses of each G's fiber
+
+/// True if @p gp may keep its fiber for one more goroutine.
+bool keep_fiber(const G* gp) noexcept {
+  try {
+    std::lock_guard<os::FutexMutex> lk(fiber_uses_lock);
+    std::uint32_t& n = fiber_uses[gp];
+    if (++n < kMaxFiberReuses) return true;
+    n = 0;
+  } catch (...) {
+  }
+  return false;
+}
+
+void forget_fiber_uses() noexcept {
+  std::lock_guard<os::FutexMutex> lk(fiber_uses_lock);
+  fiber_uses.clear();
+}
+}  // namespace
+#endif
+
 void reset_context(G* gp) noexcept {
+#if defined(GORT_TSAN)
+  if (gp->ctx.tsan_fiber != nullptr && gp->ctx.tsan_owned && keep_fiber(gp)) {
+    void* fiber = gp->ctx.tsan_fiber;
+    gp->ctx.tsan_fiber = nullptr;  // release_context must not destroy it
+    gp->ctx.tsan_owned = false;
+    ctx::release_context(gp->ctx);
+    gp->ctx = ctx::Context{};
+    gp->ctx.tsan_fiber = fiber;
+    gp->ctx.tsan_owned = true;
+  } else {
+    ctx::release_context(gp->ctx);
+    gp->ctx = ctx::Context{};
+  }
+#else
   ctx::release_context(gp->ctx);
   gp->ctx = ctx::Context{};
+#endif
 #if defined(GORT_ASAN)
   // The dead G left its last frames (and their redzones) poisoned: it never
   // returned from its final switch. A new goroutine starts on a clean stack.
@@ -375,6 +425,9 @@ void teardown(M* m0) {
     delete gp;
   }
   sched.allgs.reset();
+#if defined(GORT_TSAN)
+  forget_fiber_uses();
+#endif
   gstack_release_all();
   for (std::size_t i = 0; i < nm; ++i) delete sched.allm.at(i);
   sched.allm.reset();

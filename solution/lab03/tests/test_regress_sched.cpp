@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <fcntl.h>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <climits>
@@ -213,7 +214,11 @@ TEST_CASE("regress: sleep_for(nanoseconds::max()) sleeps instead of returning") 
 // Bug: stats()/snapshot() from another thread crashed while run() booted or
 // tore down (they read allp, allm and allgs while those were freed).
 TEST_CASE("regress: stats and snapshot from a plain thread while runs start and end") {
+#if defined(GORT_TSAN)
+  constexpr int kRuns = 40;  // each goroutine's first run costs TSan a fiber (~768 KiB memset)
+#else
   constexpr int kRuns = 100;
+#endif
   std::atomic<bool> done{false};
   std::atomic<long> seen_running{0};
   std::atomic<long> bad{0};
@@ -279,6 +284,11 @@ TEST_CASE("regress: a run that fails to boot leaves the runtime usable") {
 // (reading freed memory), and could read a run's Gs while run() freed them.
 // Their entries never move now, and teardown waits for a dump in progress.
 TEST_CASE("regress: the hang dump may run while goroutines are created and runs end") {
+#if defined(GORT_TSAN)
+  constexpr int kGoroutines = 300;  // see kRuns above: TSan fibers are costly
+#else
+  constexpr int kGoroutines = 2000;
+#endif
   int fd = ::open("/dev/null", O_WRONLY);
   REQUIRE(fd >= 0);
   std::atomic<bool> stop{false};
@@ -296,7 +306,7 @@ TEST_CASE("regress: the hang dump may run while goroutines are created and runs 
           long before = dumps.load();
           while (dumps.load() < before + 2) gort::yield();
           gort::WaitGroup wg;
-          for (int i = 0; i < 2000; ++i) {
+          for (int i = 0; i < kGoroutines; ++i) {
             wg.add();
             gort::go([&] {
               gort::yield();
@@ -324,16 +334,13 @@ TEST_CASE("timers: sleepers due together are readied by deadline, ties in arming
   };
   const std::vector<Sleeper> sleepers = {{30, 'a'}, {10, 'b'}, {30, 'c'},
                                          {20, 'd'}, {10, 'e'}, {0, 'f'}};
-#if defined(GORT_TSAN)
-  constexpr std::int64_t kAhead = 200'000'000;
-#else
-  constexpr std::int64_t kAhead = 50'000'000;
-#endif
+  constexpr std::int64_t kAhead = 20'000'000;  // 20 ms
   bool valid = false;
   std::string got, want;
-  // The check needs every timer armed before the first deadline; on a
-  // machine that stalls longer than kAhead, the attempt is repeated (it
-  // proves nothing either way).
+  // The check needs every timer armed before the first deadline. The
+  // sleepers start first and wait at a gate (a goroutine's first run is
+  // slow under TSan), so arming is a few switches; on a machine that stalls
+  // longer than kAhead anyway, the attempt proves nothing and is repeated.
   for (int attempt = 0; attempt < 10 && !valid; ++attempt) {
     got.clear();
     std::vector<char> arm_order;
@@ -341,10 +348,12 @@ TEST_CASE("timers: sleepers due together are readied by deadline, ties in arming
     gort::run(
         [&] {
           gort::WaitGroup wg;
-          const std::int64_t base = gort::rt::nanotime() + kAhead;
+          gort::Chan<int> gate;
+          std::int64_t base = 0;
           for (const Sleeper& s : sleepers) {
             wg.add();
             gort::go([&, s] {
+              gate.recv();
               arm_order.push_back(s.name);  // one P: armed in this order
               whens.push_back(base + s.offset_us * 1000);
               gort::rt::timer_sleep_until(base + s.offset_us * 1000);
@@ -352,8 +361,11 @@ TEST_CASE("timers: sleepers due together are readied by deadline, ties in arming
               wg.done();
             });
           }
-          // One P: after this yield every sleeper has run and parked, and
-          // the last one's timer is armed (on resumption, before we go on).
+          gort::yield();  // one P: every sleeper runs and waits at the gate
+          base = gort::rt::nanotime() + kAhead;
+          gate.close();
+          // Every sleeper runs and parks; the last one's timer is armed when
+          // main resumes, before it goes on.
           gort::yield();
           valid = arm_order.size() == sleepers.size() && gort::rt::nanotime() < base;
           wg.wait();
