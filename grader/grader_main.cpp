@@ -548,6 +548,7 @@ int main(int argc, char** argv) {
   gort::grader::install_crash_handlers();
   struct sigaction sa {};
   sa.sa_handler = gort::grader::on_sigquit;
+  sa.sa_flags = SA_ONSTACK;  // on the thread's alternate stack, not a goroutine's small one
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_ONSTACK;
   sigaction(SIGQUIT, &sa, nullptr);

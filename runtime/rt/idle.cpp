@@ -17,7 +17,11 @@
 //     did not wake anyone is covered by this re-check (the seq_cst operations
 //     on nmspinning/npidle and the producer's fence order the two sides).
 //   * Then it parks on its Note (stopm), with a time-out if a timer is
-//     pending, so a sleeping goroutine is woken on time.
+//     pending, so a sleeping goroutine is woken on time. A timer armed later
+//     with an earlier deadline than every other wakes an idle M
+//     (wake_for_timer), which parks again with the new time-out.
+//   * A chain of runnext hand-offs keeps its P for at most about kSliceNs
+//     (next_local_g; see sched.hpp): there is no preemption before Lab 05.
 // The deadlock check (Go's checkdead) runs when the last M goes idle: if no
 // goroutine can be woken by anything — no timer, no I/O waiter, no syscall —
 // the program can never progress: report it and exit(2), never hang.
@@ -41,6 +45,10 @@ namespace {
 constexpr int kSpinRounds = 64;
 /// Stack of each new M's thread (g0 runs the scheduler there).
 constexpr std::size_t kMStack = 256 * 1024;
+/// The longest an idle M sleeps towards a timer in one go: a deadline years
+/// away (sleep_for(nanoseconds::max())) must not overflow the Note's clock
+/// arithmetic; the M wakes, finds nothing due, and sleeps again.
+constexpr std::int64_t kMaxIdleSleepNs = 3600LL * 1'000'000'000;
 
 inline void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
@@ -126,7 +134,8 @@ void checkdead() {
   }
   std::lock_guard<os::FutexMutex> lk(sched.allg_lock);
   char buf[128];
-  for (G* gp : sched.allgs) {
+  for (std::size_t i = 0, n = sched.allgs.size(); i < n; ++i) {
+    G* gp = sched.allgs.at(i);
     if (!format_goroutine_header(gp, buf, sizeof buf)) continue;
     write_all(2, buf);
     write_all(2, "\n");
@@ -154,6 +163,7 @@ void stopm(M* m) {
       m->park.sleep();
     } else {
       std::int64_t d = nt - nanotime();
+      if (d > kMaxIdleSleepNs) d = kMaxIdleSleepNs;
       woken = m->park.sleep_for(std::chrono::nanoseconds(d > 0 ? d : 0));
     }
     if (!woken) {
@@ -207,10 +217,9 @@ bool any_work() {
   return false;
 }
 
-}  // namespace
-
-void wakep() {
-  if (sched.gomaxprocs == 1) return;
+/// wakep; true if it started an M (startm may still find the P gone).
+bool try_wakep() {
+  if (sched.gomaxprocs == 1) return false;
     // StoreLoad barrier between publishing the work and reading npidle /
     // nmspinning; pairs with the re-check in find_runnable.
 #if defined(GORT_TSAN)
@@ -219,11 +228,49 @@ void wakep() {
 #else
   std::atomic_thread_fence(std::memory_order_seq_cst);
 #endif
-  if (sched.npidle.load(std::memory_order_relaxed) == 0) return;
-  if (sched.nmspinning.load(std::memory_order_relaxed) != 0) return;
+  if (sched.npidle.load(std::memory_order_relaxed) == 0) return false;
+  if (sched.nmspinning.load(std::memory_order_relaxed) != 0) return false;
   std::int32_t zero = 0;
-  if (!sched.nmspinning.compare_exchange_strong(zero, 1, std::memory_order_seq_cst)) return;
+  if (!sched.nmspinning.compare_exchange_strong(zero, 1, std::memory_order_seq_cst)) {
+    return false;
+  }
   startm(nullptr, true);
+  return true;
+}
+
+}  // namespace
+
+void wakep() { try_wakep(); }
+
+void wake_for_timer() {
+  // Go's wakeNetPoller, without a netpoller M (Lab 04 may add one): get an
+  // M searching, and it parks again only until the new earliest deadline.
+  // If an M is spinning already, it reads next_timer() when it parks (the
+  // seq_cst fence in try_wakep orders the timer's publication before the
+  // nmspinning read); if no P is idle, every P's owner checks the timers
+  // the next time it schedules.
+  if (try_wakep()) sched.n_timer_wakeups.fetch_add(1, std::memory_order_relaxed);
+}
+
+G* next_local_g(P* p, bool* inherit_time) {
+  G* gp = find_runnable_fast(p, inherit_time);
+  if (gp == nullptr || !*inherit_time) return gp;
+  SliceClock& s = sched.slices[p->id];
+  if ((++s.inherited & (kSliceCheckEvery - 1)) != 0) return gp;
+  std::int64_t now = nanotime();
+  if (s.inherited == kSliceCheckEvery) {
+    s.start = now;
+    return gp;
+  }
+  if (now - s.start < kSliceNs) return gp;
+  // The chain has had its slice: gp goes behind the local queue, and the
+  // next G (the ring's head, or gp itself if the ring was empty) starts a
+  // fresh slice. runnext is empty now, so nothing inherits.
+  sched.n_slice_ends.fetch_add(1, std::memory_order_relaxed);
+  runq_put(p, gp, false);
+  G* next = find_runnable_fast(p, inherit_time);
+  *inherit_time = false;
+  return next;
 }
 
 void startm(P* p, bool spinning) {
@@ -245,8 +292,17 @@ void startm(P* p, bool spinning) {
     return;
   }
   // No idle M: start a thread. Created under the lock so that teardown never
-  // sees an M whose thread is half-made.
-  M* m = new M;
+  // sees an M whose thread is half-made; room in allm is made first, so the
+  // running thread is always on the list (teardown joins it).
+  M* m = nullptr;
+  try {
+    sched.allm.reserve_next();
+    m = new M;
+  } catch (...) {
+    pidle_put(p);
+    if (spinning) sched.nmspinning.fetch_sub(1);
+    throw;
+  }
   m->id = static_cast<int>(sched.allm.size());
   m->nextp = p;
   m->spinning = spinning;
@@ -270,7 +326,7 @@ top:
   if (sched.exiting.load(std::memory_order_relaxed)) return nullptr;
   P* p = m->p;
   check_timers(p);
-  if (G* gp = find_runnable_fast(p, inherit_time)) return found(m, gp);
+  if (G* gp = next_local_g(p, inherit_time)) return found(m, gp);
   *inherit_time = false;
 
   // Lab 04: goroutines whose I/O is ready.

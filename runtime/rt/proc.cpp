@@ -27,10 +27,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <new>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <unordered_map>
 
 #if defined(GORT_ASAN)
 #include <sanitizer/asan_interface.h>
@@ -114,9 +116,58 @@ std::uint64_t new_goid(P* p) noexcept {
   return p->goid_next++;
 }
 
+#if defined(GORT_TSAN)
+namespace {
+// Under TSan every context has a TSan fiber, created at its first switch:
+// TSan maps and clears ~768 KiB of per-thread state for each, and every
+// later synchronisation pays for the number of fibers ever made. Making a
+// fresh one each time a dead G is reused made goroutine-heavy tests crawl
+// (10,000 short goroutines on 4 Ps: over 20 s). A reused G keeps its fiber
+// instead: the dead goroutine's history happens-before the new one anyway
+// (exit, free list, go(), first switch), so no race is hidden. The dead
+// goroutine's last few frames stay on the fiber's shadow call stack (it
+// never returned), so after kMaxFiberReuses reuses the fiber is replaced.
+constexpr std::uint32_t kMaxFiberReuses = 1000;
+os::FutexMutex fiber_uses_lock;
+std::unordered_map<const G*, std::uint32_t> fiber_uses;  // reuses of each G's fiber
+
+/// True if @p gp may keep its fiber for one more goroutine.
+bool keep_fiber(const G* gp) noexcept {
+  try {
+    std::lock_guard<os::FutexMutex> lk(fiber_uses_lock);
+    std::uint32_t& n = fiber_uses[gp];
+    if (++n < kMaxFiberReuses) return true;
+    n = 0;
+  } catch (...) {
+  }
+  return false;
+}
+
+void forget_fiber_uses() noexcept {
+  std::lock_guard<os::FutexMutex> lk(fiber_uses_lock);
+  fiber_uses.clear();
+}
+}  // namespace
+#endif
+
 void reset_context(G* gp) noexcept {
+#if defined(GORT_TSAN)
+  if (gp->ctx.tsan_fiber != nullptr && gp->ctx.tsan_owned && keep_fiber(gp)) {
+    void* fiber = gp->ctx.tsan_fiber;
+    gp->ctx.tsan_fiber = nullptr;  // release_context must not destroy it
+    gp->ctx.tsan_owned = false;
+    ctx::release_context(gp->ctx);
+    gp->ctx = ctx::Context{};
+    gp->ctx.tsan_fiber = fiber;
+    gp->ctx.tsan_owned = true;
+  } else {
+    ctx::release_context(gp->ctx);
+    gp->ctx = ctx::Context{};
+  }
+#else
   ctx::release_context(gp->ctx);
   gp->ctx = ctx::Context{};
+#endif
 #if defined(GORT_ASAN)
   // The dead G left its last frames (and their redzones) poisoned: it never
   // returned from its final switch. A new goroutine starts on a clean stack.
@@ -211,7 +262,7 @@ void switch_from(AfterSwitch after) {
   if (!sched.exiting.load(std::memory_order_relaxed)) {
     check_timers(p);
     bool inherit = false;
-    if (G* next = find_runnable_fast(p, &inherit)) {
+    if (G* next = next_local_g(p, &inherit)) {
       if (!gstack_intact(gp->stack)) stack_overflow(gp);
       m->pending = after;
       m->pending_g = gp;
@@ -219,6 +270,7 @@ void switch_from(AfterSwitch after) {
       next->m = m;
       m->curg = next;
       if (!inherit) ++p->schedtick;
+      slice_note_run(p, inherit);
       bump(p->n_switches);
       ctx::set_current_stack(&next->stack, next->id);
       ctx::switch_context(gp->ctx, next->ctx);
@@ -240,6 +292,7 @@ void schedule_loop(M* m) {
       }
       ctx::set_current_stack(&next->stack, next->id);
       bump(m->p->n_switches);
+      slice_note_run(m->p, inherit);
       execute(m, next, inherit);
       // Back on g0: the goroutine asked for something with mcall.
       G* gp = m->curg;
@@ -275,22 +328,24 @@ void mstart(M* m) {
 namespace {
 
 int procs_from(const Config& cfg) {
-  if (cfg.procs > 0) return cfg.procs;
-  if (cfg.procs < 0) {
-    throw std::invalid_argument("gort::Config::procs must be >= 0 (0 = default), got " +
+  if (cfg.procs < 0 || cfg.procs > kMaxProcs) {
+    throw std::invalid_argument("gort::Config::procs must be between 1 and " +
+                                std::to_string(kMaxProcs) + " (0 = default), got " +
                                 std::to_string(cfg.procs));
   }
+  if (cfg.procs > 0) return cfg.procs;
   if (const char* env = std::getenv("GORT_PROCS"); env && *env) {
     char* end = nullptr;
     long n = std::strtol(env, &end, 10);
-    if (*end != '\0' || n <= 0 || n > 1024) {
+    if (*end != '\0' || n <= 0 || n > kMaxProcs) {
       throw std::invalid_argument(std::string("GORT_PROCS must be a number of processors "
-                                              "between 1 and 1024, got '") +
-                                  env + "'");
+                                              "between 1 and ") +
+                                  std::to_string(kMaxProcs) + ", got '" + env + "'");
     }
     return static_cast<int>(n);
   }
   unsigned hw = std::thread::hardware_concurrency();
+  if (hw > static_cast<unsigned>(kMaxProcs)) hw = kMaxProcs;
   return hw ? static_cast<int>(hw) : 1;
 }
 
@@ -303,8 +358,14 @@ G* g_alloc() {
     throw;
   }
   gp->status.store(GStatus::dead, std::memory_order_relaxed);
-  std::lock_guard<os::FutexMutex> lk(sched.allg_lock);
-  sched.allgs.push_back(gp);
+  try {
+    std::lock_guard<os::FutexMutex> lk(sched.allg_lock);
+    sched.allgs.push_back(gp);
+  } catch (...) {
+    gstack_free(gp->stack);
+    delete gp;
+    throw;
+  }
   return gp;
 }
 
@@ -332,36 +393,51 @@ void free_closure(G* gp) noexcept {
   gp->closure = nullptr;
 }
 
-void save_stats() { last_stats = debug::stats(); }
-
 /// Frees everything of the run; called on the booting thread once every
-/// other M has returned (or before any was started).
+/// other M has returned (or before any was started). @p m0 may be null when
+/// the boot failed before making it; whatever the boot made is freed.
 void teardown(M* m0) {
   sched.exiting.store(true);
-  std::vector<M*> ms;
+  // No M is made once exiting is set (startm checks it under sched.lock), so
+  // the list read under the lock is final.
+  std::size_t nm;
   {
     std::lock_guard<os::FutexMutex> lk(sched.lock);
-    ms = sched.allm;
+    nm = sched.allm.size();
   }
-  for (M* m : ms) {
+  for (std::size_t i = 0; i < nm; ++i) {
+    M* m = sched.allm.at(i);
     if (m != m0 && m->thread.joinable()) m->thread.join();
   }
   ctx::uninstall_overflow_handler();  // the program's own SIGSEGV/SIGBUS handlers come back
-  save_stats();
   set_current_m(nullptr);
-  for (G* gp : sched.allgs) {
+  // Every M has stopped. A hang dump in progress (another thread's signal
+  // handler) finishes before anything is freed; later ones see no run.
+  sched.dumpable.store(false, std::memory_order_seq_cst);
+  while (sched.dumpers.load(std::memory_order_seq_cst) > 0) std::this_thread::yield();
+  // debug::stats()/snapshot() from other threads wait on debug_lock until
+  // the run is gone, then see the saved counters.
+  std::lock_guard<os::FutexMutex> dlk(sched.debug_lock);
+  if (sched.allp != nullptr) last_stats = collect_stats();
+  std::size_t ng = sched.allgs.size();
+  for (std::size_t i = 0; i < ng; ++i) {
+    G* gp = sched.allgs.at(i);
     if (gp->heap_closure) free_closure(gp);
     ctx::release_context(gp->ctx);
     gstack_free(gp->stack);
     delete gp;
   }
-  sched.allgs.clear();
-  sched.allgs.shrink_to_fit();
+  sched.allgs.reset();
+#if defined(GORT_TSAN)
+  forget_fiber_uses();
+#endif
   gstack_release_all();
-  for (M* m : ms) delete m;
-  sched.allm.clear();
+  for (std::size_t i = 0; i < nm; ++i) delete sched.allm.at(i);
+  sched.allm.reset();
   delete[] sched.allp;
   sched.allp = nullptr;
+  delete[] sched.slices;
+  sched.slices = nullptr;
   sched.gomaxprocs = 0;
   sched.runq_head = sched.runq_tail = nullptr;
   sched.runq_size.store(0);
@@ -436,38 +512,53 @@ int run_main(int (*main_fn)(void*), void* arg, const Config& cfg) {
   ss = (ss + static_cast<std::size_t>(page) - 1) & ~(static_cast<std::size_t>(page) - 1);
   if (ss < 16 * 1024) ss = 16 * 1024;
 
-  sched.exiting.store(false);
-  sched.main_result = 0;
-  sched.goidgen.store(0);
-  sched.n_threads.store(1);
-  sched.n_global_puts.store(0);
-  sched.n_handoffs.store(0);
-  sched.n_netpoll_wakeups.store(0);
-  sched.stack_size = ss;
-  sched.gomaxprocs = procs;
-  sched.allp = new P[static_cast<std::size_t>(procs)];
-  for (int i = procs - 1; i >= 0; --i) {
-    P* p = &sched.allp[i];
-    p->id = i;
-    p->rand_state = 0x9e3779b9u * static_cast<std::uint32_t>(i + 1);
-    if (i > 0) {
-      p->link = sched.pidle;
-      sched.pidle = p;
-      sched.npidle.fetch_add(1);
-    }
-  }
-  M* m0 = new M;
-  m0->id = 0;
-  m0->tid = os::Thread::current_tid();
-  m0->rand_state = 0x2545f491u;
-  sched.allm.push_back(m0);
-  set_current_m(m0);
-  P* p0 = &sched.allp[0];
-  m0->p = p0;
-  p0->m = m0;
-  p0->status.store(PStatus::running);
-
+  // Boot. Whatever throws (an allocation, a thread, the first goroutine)
+  // undoes it all and leaves the runtime ready for the next run().
+  M* m0 = nullptr;
   try {
+    {
+      // Published under debug_lock: debug::stats()/snapshot() on another
+      // thread see either no run or a complete one.
+      std::lock_guard<os::FutexMutex> dlk(sched.debug_lock);
+      sched.exiting.store(false);
+      sched.main_result = 0;
+      sched.goidgen.store(0);
+      sched.n_threads.store(1);
+      sched.n_global_puts.store(0);
+      sched.n_handoffs.store(0);
+      sched.n_netpoll_wakeups.store(0);
+      sched.n_timer_wakeups.store(0);
+      sched.n_slice_ends.store(0);
+      sched.stack_size = ss;
+      std::unique_ptr<P[]> allp(new P[static_cast<std::size_t>(procs)]);
+      std::unique_ptr<SliceClock[]> slices(new SliceClock[static_cast<std::size_t>(procs)]);
+      auto m = std::make_unique<M>();
+      for (int i = procs - 1; i >= 0; --i) {
+        P* p = &allp[static_cast<std::size_t>(i)];
+        p->id = i;
+        p->rand_state = 0x9e3779b9u * static_cast<std::uint32_t>(i + 1);
+        if (i > 0) {
+          p->link = sched.pidle;
+          sched.pidle = p;
+          sched.npidle.fetch_add(1);
+        }
+      }
+      m->id = 0;
+      m->tid = os::Thread::current_tid();
+      m->rand_state = 0x2545f491u;
+      m->p = &allp[0];
+      allp[0].m = m.get();
+      allp[0].status.store(PStatus::running);
+      sched.allm.push_back(m.get());  // may throw: nothing is published yet
+      m0 = m.release();
+      sched.allp = allp.release();
+      sched.slices = slices.release();
+      sched.gomaxprocs = procs;
+    }
+    sched.dumpable.store(true, std::memory_order_seq_cst);
+    set_current_m(m0);
+    P* p0 = &sched.allp[0];
+
     ctx::install_overflow_handler();
     G* gp = g_alloc();
     auto* mc =
@@ -533,7 +624,13 @@ void sleep_for(std::chrono::nanoseconds d) {
     rt::gosched();
     return;
   }
-  rt::timer_sleep_until(rt::nanotime() + d.count());
+  // Clamp: now + d must not overflow (a deadline in the past would wake the
+  // sleeper at once). Deadlines past kTimerForever (some 292 years of
+  // uptime) mean "never"; a goroutine sleeping that long is still a pending
+  // timer, not a deadlock.
+  std::int64_t now = rt::nanotime();
+  std::int64_t when = d.count() < rt::kTimerForever - now ? now + d.count() : rt::kTimerForever;
+  rt::timer_sleep_until(when);
 }
 
 }  // namespace gort

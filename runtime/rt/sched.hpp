@@ -23,9 +23,9 @@
 #pragma once
 
 #include <atomic>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
-#include <vector>
 
 #include "os/futex_mutex.hpp"
 #include "rt/g.hpp"
@@ -38,6 +38,98 @@ namespace gort::rt {
 inline constexpr std::uint64_t kGlobalCheckTicks = 61;
 /// A P keeps at most this many dead Gs; above it, half go to the global free list.
 inline constexpr std::int32_t kGfreeMax = 64;
+
+/// The most Ps a run may have (Config::procs and GORT_PROCS above it are refused).
+inline constexpr int kMaxProcs = 1024;
+
+// ---- the time-slice bound on runnext (no preemption before Lab 05) --------
+//
+// A G taken from runnext inherits the current time slice (schedtick is not
+// bumped), so a pair of goroutines that keep readying each other through
+// runnext — a ping-pong over an unbuffered channel — would keep the P
+// forever: the Gs in the ring and on the global queue behind it never run.
+// Go ends such a slice from sysmon after 10 ms (preemption, Lab 05); Go
+// without sysmon does not use runnext at all. gort bounds the slice where the
+// next G is picked (next_local_g): it counts the inherited picks since the P
+// last ran a G with a fresh slice, and at every kSliceCheckEvery-th one reads
+// the clock. The clock starts at the first of those readings; once a later
+// one finds kSliceNs elapsed, the inheritance is refused: the runnext G goes
+// to the tail of the local ring, and the next G is taken afresh (ring head,
+// or the global queue on the 61st tick) with a new slice — schedtick is
+// bumped. A short chain of hand-offs (fewer than 2 * kSliceCheckEvery picks)
+// is never cut, so the exact orders of Lab 03's tests do not depend on time,
+// and the hand-off path reads no clock on 63 picks out of 64.
+
+/// How long a chain of runnext hand-offs may keep its P (Go's sysmon: 10 ms).
+inline constexpr std::int64_t kSliceNs = 10'000'000;
+/// The clock is read on every kSliceCheckEvery-th inherited pick (a power of two).
+inline constexpr std::uint32_t kSliceCheckEvery = 64;
+
+/// Per-P state of the time-slice bound (sched.slices[p->id]; owner only).
+struct alignas(64) SliceClock {
+  std::uint32_t inherited = 0;  ///< inherited picks since the last fresh slice
+  std::int64_t start = 0;       ///< clock at the kSliceCheckEvery-th of them
+};
+
+/// An append-only list of T* whose entries never move (Go's allm/allgs):
+/// chunk k holds kFirst << k entries and is never reallocated, so the hang
+/// dump — a signal handler, which may interrupt a push — can read it with no
+/// lock: load size() (acquire), then at(i) for i < size(). Writers push under
+/// their own lock (one writer at a time). reset() empties it and frees the
+/// chunks; only teardown calls it, once nothing runs.
+template <class T>
+class StableList {
+ public:
+  StableList() = default;
+  StableList(const StableList&) = delete;
+  StableList& operator=(const StableList&) = delete;
+  ~StableList() { reset(); }
+
+  /// Number of published entries. Any thread, signal handlers included.
+  std::size_t size() const noexcept { return size_.load(std::memory_order_acquire); }
+  /// Entry @p i (< size()). Any thread, signal handlers included.
+  T* at(std::size_t i) const noexcept {
+    std::size_t j = i + kFirst;
+    int k = static_cast<int>(std::bit_width(j)) - 1 - kFirstLog;
+    T** c = chunks_[k].load(std::memory_order_acquire);
+    return c[j - (kFirst << k)];
+  }
+  /// Makes room for one more entry, so that the next push_back cannot fail.
+  /// Throws std::bad_alloc. Callers serialise it with pushes (their lock).
+  void reserve_next() { slot(size_.load(std::memory_order_relaxed)); }
+  /// Appends @p x (allocating a chunk when needed: may throw std::bad_alloc,
+  /// leaving the list unchanged; never after reserve_next). Callers
+  /// serialise pushes with their lock.
+  void push_back(T* x) {
+    std::size_t i = size_.load(std::memory_order_relaxed);
+    *slot(i) = x;
+    size_.store(i + 1, std::memory_order_release);  // publishes the entry
+  }
+  /// Empties the list and frees its chunks. Nothing may read or push meanwhile.
+  void reset() noexcept {
+    size_.store(0, std::memory_order_release);
+    for (auto& c : chunks_) delete[] c.exchange(nullptr, std::memory_order_acq_rel);
+  }
+
+ private:
+  /// Where entry @p i goes, allocating its chunk if needed (writers only).
+  T** slot(std::size_t i) {
+    std::size_t j = i + kFirst;
+    int k = static_cast<int>(std::bit_width(j)) - 1 - kFirstLog;
+    T** c = chunks_[k].load(std::memory_order_relaxed);
+    if (c == nullptr) {
+      c = new T*[kFirst << k];
+      chunks_[k].store(c, std::memory_order_release);
+    }
+    return &c[j - (kFirst << k)];
+  }
+
+  static constexpr int kFirstLog = 6;
+  static constexpr std::size_t kFirst = std::size_t{1} << kFirstLog;  // entries in chunk 0
+  static constexpr int kChunks = 48;  // 64 * (2^48 - 1) entries: never the limit
+  std::atomic<std::size_t> size_{0};
+  std::atomic<T**> chunks_[kChunks] = {};
+};
 
 /// Global scheduler state. One instance, `sched`; reset by every gort::run.
 struct Sched {
@@ -61,25 +153,40 @@ struct Sched {
   std::int32_t nmidle = 0;
   std::atomic<std::int32_t> nmspinning{0};  ///< Ms looking for work while holding a P
 
-  int gomaxprocs = 0;          ///< number of Ps
-  P* allp = nullptr;           ///< array of gomaxprocs Ps
-  std::vector<M*> allm;        ///< every M, m0 first (L)
-  std::size_t stack_size = 0;  ///< usable bytes of each goroutine stack
+  int gomaxprocs = 0;            ///< number of Ps
+  P* allp = nullptr;             ///< array of gomaxprocs Ps
+  SliceClock* slices = nullptr;  ///< the time-slice bound's state, one per P
+  StableList<M> allm;            ///< every M, m0 first (pushed under L; read lock-free)
+  std::size_t stack_size = 0;    ///< usable bytes of each goroutine stack
 
   std::atomic<std::uint64_t> goidgen{0};  ///< last goroutine id handed out (in batches)
   std::atomic<bool> running{false};       ///< inside gort::run
   std::atomic<bool> exiting{false};       ///< main returned: every M leaves its loop
   int main_result = 0;
 
-  // Every G ever created by this run (for dumps and the deadlock report).
+  // Every G ever created by this run (for dumps and the deadlock report):
+  // pushed under allg_lock, read lock-free by the hang dump.
   os::FutexMutex allg_lock;
-  std::vector<G*> allgs;
+  StableList<G> allgs;
+
+  /// True while a booted run's allp, allm and allgs may be read by
+  /// debug::dump(); teardown clears it, then waits for `dumpers` to drain
+  /// before freeing anything (the dump is a signal handler: no lock).
+  std::atomic<bool> dumpable{false};
+  std::atomic<int> dumpers{0};  ///< dumps in progress
+
+  /// Serialises debug::stats() and debug::snapshot(), which any thread may
+  /// call at any time, with the boot and the teardown of run() (which create
+  /// and free allp, allm, allgs). Taken before sched.lock, never under it.
+  os::FutexMutex debug_lock;
 
   // Counters not kept per P.
   std::atomic<std::uint64_t> n_threads{0};
   std::atomic<std::uint64_t> n_global_puts{0};
   std::atomic<std::uint64_t> n_handoffs{0};
   std::atomic<std::uint64_t> n_netpoll_wakeups{0};
+  std::atomic<std::uint64_t> n_timer_wakeups{0};  ///< wake_for_timer started an idle M
+  std::atomic<std::uint64_t> n_slice_ends{0};     ///< runnext chains cut by the slice bound
 };
 
 /// The scheduler's global state.
@@ -198,6 +305,26 @@ G* find_runnable(M* m, bool* inherit_time);
 /// look for the work just made available. Cheap when there is nothing to do.
 void wakep();
 
+/// find_runnable_fast with the time-slice bound (see SliceClock above): the
+/// G that @p p's owner runs next from its local queues or the global queue,
+/// or nullptr. *inherit_time is true only for a runnext G allowed to share
+/// the current slice. Owner only (g0, or a goroutine in switch_from).
+G* next_local_g(P* p, bool* inherit_time);
+
+/// Called by the provided code each time @p p runs a G: a G that does not
+/// inherit (@p inherit_time false) starts a fresh slice.
+inline void slice_note_run(P* p, bool inherit_time) noexcept {
+  if (!inherit_time) sched.slices[p->id].inherited = 0;
+}
+
+/// A timer was just armed with a deadline earlier than every other
+/// (timers.cpp): an M parked in stopm may be sleeping until a later
+/// deadline — or without one — and would oversleep it. Like Go's
+/// wakeNetPoller: if a P is idle and no M is spinning, start an M (wakep),
+/// which, finding nothing to run, parks again until the new earliest timer.
+/// Any thread with a P; never blocks but on sched.lock.
+void wake_for_timer();
+
 /// Starts an M (an idle one, or a new thread) holding @p p (an idle P if
 /// null); if no P is idle, does nothing (undoing the spinning count if
 /// @p spinning). Takes sched.lock.
@@ -226,7 +353,11 @@ void write_all(int fd, const char* s) noexcept;
 [[noreturn]] void panic(const char* msg) noexcept;
 
 /// Counters of the last finished gort::run (debug::stats() after run).
+/// Caller holds sched.debug_lock.
 debug::Stats last_run_stats() noexcept;
+/// debug::stats() without the lock: the current run's counters, or
+/// last_run_stats() when no run is booted. Caller holds sched.debug_lock.
+debug::Stats collect_stats() noexcept;
 
 /// Monotonic clock in nanoseconds.
 std::int64_t nanotime() noexcept;

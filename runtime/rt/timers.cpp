@@ -41,10 +41,19 @@ void publish_earliest() {
 }
 
 bool add_timer_unlock(G* gp, void*) {
-  std::lock_guard<os::FutexMutex> lk(tlock);
-  heap.push_back(Timer{gp->when, tseq++, gp});
-  std::push_heap(heap.begin(), heap.end(), std::greater<>{});
-  publish_earliest();
+  bool first;
+  {
+    std::lock_guard<os::FutexMutex> lk(tlock);
+    first = heap.empty() || gp->when < heap.front().when;
+    // The sequence number makes ties fire in arming order.
+    heap.push_back(Timer{gp->when, tseq++, gp});
+    std::push_heap(heap.begin(), heap.end(), std::greater<>{});
+    publish_earliest();
+  }
+  // The new earliest deadline: an idle M may be asleep until a later one
+  // (or with none), so wake one to re-arm. Outside tlock: wakep takes
+  // sched.lock and may start a thread.
+  if (first) wake_for_timer();
   return true;
 }
 

@@ -5,9 +5,19 @@
 // in one global min-heap ordered by (when, sequence). The scheduler fires it:
 // find_runnable calls check_timers() (a single atomic load when nothing is
 // due), and an M with nothing to do sleeps on its Note only until the
-// earliest timer, never longer. (Go keeps one 4-ary heap per P since 1.14;
-// one heap under one lock is simpler and enough for a few Ps — Lab 06 may
-// split it.)
+// earliest timer, never longer. A timer armed earlier than every other one
+// wakes an idle M (wake_for_timer, Go's wakeNetPoller), so an M that went to
+// sleep before the timer existed does not oversleep it. (Go keeps one 4-ary
+// heap per P since 1.14; one heap under one lock is simpler and enough for a
+// few Ps — Lab 06 may split it.)
+//
+// Order. Sleepers that are due together are readied in deadline order, and
+// sleepers with the same deadline in the order they were armed (the order
+// their park() reached the heap): check_timers takes them off the heap in
+// that order under the heap's lock and appends them in that order to the
+// tail of its P's ring, so on one P they also *run* in that order. With
+// several Ps, sleepers readied by different check_timers calls (or stolen by
+// an idle P) run in parallel, and may finish in any order.
 #pragma once
 
 #include <cstdint>
@@ -17,11 +27,19 @@
 
 namespace gort::rt {
 
-/// Parks the calling goroutine until nanotime() >= @p when. Goroutines only.
+/// The latest deadline a timer can have: "never" (sleep_for clamps to it
+/// instead of overflowing). INT64_MAX itself means "no timer" (next_timer),
+/// so a goroutine sleeping forever still counts as a pending timer, as in Go
+/// (no deadlock is reported while one sleeps).
+inline constexpr std::int64_t kTimerForever = INT64_MAX - 1;
+
+/// Parks the calling goroutine until nanotime() >= @p when (<= kTimerForever).
+/// Goroutines only.
 void timer_sleep_until(std::int64_t when);
 
-/// Readies, in deadline order, every sleeper whose time has come, onto
-/// @p p's local queue. Returns how many. Called on g0 of @p p's owner.
+/// Readies every sleeper whose time has come onto the tail of @p p's local
+/// ring, in (deadline, arming order) — see "Order" above. Returns how many.
+/// Called by @p p's owner (g0, or a goroutine in switch_from).
 int check_timers(P* p);
 
 /// The earliest pending deadline, or INT64_MAX if no goroutine sleeps.

@@ -21,8 +21,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <new>
 #include <optional>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
@@ -64,6 +66,11 @@ std::size_t chan_len(const ChanCore* c) noexcept;
 /// The capacity given at creation.
 std::size_t chan_cap(const ChanCore* c) noexcept;
 
+/// What a bad capacity throws: Go's make(chan T, n) panics with these words.
+[[noreturn]] inline void makechan_size_out_of_range() {
+  throw std::out_of_range("makechan: size out of range");
+}
+
 template <class T>
 struct ElemOpsFor {
   static void move(void* dst, void* src) noexcept {
@@ -91,11 +98,19 @@ class Chan {
   static_assert(!std::is_reference_v<T>, "gort::Chan<T&> is not supported: send pointers instead");
 
  public:
+  /// Creates an unbuffered channel. May be called anywhere, also outside
+  /// gort::run. Throws std::bad_alloc.
+  Chan() : core_(make(std::size_t{0})) {}
+
   /// Creates a channel with room for @p capacity buffered elements
-  /// (0: unbuffered). May be called anywhere, also outside gort::run.
-  /// Throws std::bad_alloc.
-  explicit Chan(std::size_t capacity = 0)
-      : core_(detail::chan_make(sizeof(T), alignof(T), capacity, detail::ElemOpsFor<T>::get())) {}
+  /// (0: unbuffered), like Go's make(chan T, capacity): any integer type.
+  /// A negative capacity, or one whose buffer (capacity * sizeof(T) bytes)
+  /// no object can have, throws std::out_of_range with Go's words
+  /// "makechan: size out of range" (inside a goroutine, left uncaught, that
+  /// is a panic with Go's message). Throws std::bad_alloc when memory runs
+  /// out. May be called anywhere, also outside gort::run.
+  template <class I, std::enable_if_t<std::is_integral_v<I> && !std::is_same_v<I, bool>, int> = 0>
+  explicit Chan(I capacity) : core_(make(capacity)) {}
 
   /// Another handle to the same channel.
   Chan(const Chan& o) noexcept : core_(o.core_) { detail::chan_retain(core_); }
@@ -141,6 +156,22 @@ class Chan {
   friend bool operator==(const Chan& a, const Chan& b) noexcept { return a.core_ == b.core_; }
 
  private:
+  /// The most elements a buffer may hold: its size must fit a ptrdiff_t.
+  static constexpr std::size_t kMaxCapacity = static_cast<std::size_t>(PTRDIFF_MAX) / sizeof(T);
+
+  template <class I>
+  static detail::ChanCore* make(I capacity) {
+    if constexpr (std::is_signed_v<I>) {
+      if (capacity < 0) detail::makechan_size_out_of_range();
+    }
+    auto n = static_cast<std::make_unsigned_t<I>>(capacity);
+    if constexpr (sizeof(I) >= sizeof(std::size_t)) {  // narrower types always fit
+      if (n > kMaxCapacity) detail::makechan_size_out_of_range();
+    }
+    return detail::chan_make(sizeof(T), alignof(T), static_cast<std::size_t>(n),
+                             detail::ElemOpsFor<T>::get());
+  }
+
   detail::ChanCore* core_;
 };
 

@@ -73,10 +73,17 @@ struct Stats {
   std::uint64_t netpoll_wakeups = 0;     ///< Gs readied by the netpoller (Lab 04)
   std::uint64_t threads = 0;             ///< Ms (OS threads) created
   std::uint64_t global_runq_puts = 0;    ///< Gs put on the global run queue
-  int procs = 0;                         ///< number of Ps
+  /// Idle Ms started because a goroutine began to sleep with a deadline
+  /// earlier than every other sleeper's (Go's wakeNetPoller)
+  std::uint64_t timer_wakeups = 0;
+  /// Chains of runnext hand-offs (e.g. a channel ping-pong) made to give up
+  /// their P after sharing one time slice for about 10 ms
+  std::uint64_t slices_ended = 0;
+  int procs = 0;  ///< number of Ps
 };
 
-/// A snapshot of the counters. Callable anywhere (zeros before any run()).
+/// A snapshot of the counters. Callable from any thread at any time, also
+/// while another thread starts or ends gort::run (zeros before any run()).
 Stats stats() noexcept;
 
 /// One goroutine in a snapshot.
@@ -118,12 +125,17 @@ struct Snapshot {
 };
 
 /// Copies the state of every live G, every P and every M. Any thread may
-/// call it, inside or outside gort::run. Allocates; not async-signal-safe.
+/// call it at any time, inside or outside gort::run, also while another
+/// thread starts or ends a run. Allocates (may throw std::bad_alloc); not
+/// async-signal-safe.
 Snapshot snapshot();
 
 /// Writes a Go-style dump (each goroutine's id, state and wait reason, each
 /// P's queue, each M) to file descriptor @p fd without locking or
-/// allocating, so it can run in a signal handler on a hung runtime.
+/// allocating, so it can run in a signal handler on a hung runtime (it is
+/// async-signal-safe: the lists of Gs and Ms it walks never move). The
+/// values are read racily, as Go's schedtrace reads them. Not meant to race
+/// with the end of a run (run() frees the Gs as it returns).
 void dump(int fd) noexcept;
 
 }  // namespace debug

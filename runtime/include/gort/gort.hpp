@@ -49,8 +49,8 @@ namespace gort {
 /// How to boot the runtime. Designated-initializer friendly:
 /// `gort::run(main, {.procs = 1})`. Zero means "the default".
 struct Config {
-  /// Number of Ps (GOMAXPROCS). 0: the GORT_PROCS environment variable if
-  /// set, else the number of hardware threads.
+  /// Number of Ps (GOMAXPROCS), 1 to 1024. 0: the GORT_PROCS environment
+  /// variable if set, else the number of hardware threads (at most 1024).
   int procs = 0;
   /// Usable stack bytes of each goroutine (rounded up to pages, committed
   /// lazily). 0: 64 KiB.
@@ -80,9 +80,12 @@ void go_abandon(void* handle) noexcept;
 /// Boots the runtime, runs @p main_fn (returning void or something
 /// convertible to int) as goroutine 1, and returns its result (0 for void)
 /// once it returns. Call from a plain thread, never from inside run().
-/// Throws std::logic_error if the runtime is already running, and
-/// std::system_error if the OS refuses a thread. An exception escaping
-/// main_fn is a goroutine panic: the process exits with code 2.
+/// Throws std::logic_error if the runtime is already running,
+/// std::invalid_argument (naming the value) for procs outside 0..1024,
+/// std::bad_alloc or std::system_error if memory or a thread cannot be had;
+/// a run that throws leaves nothing behind, and the next run() works. An
+/// exception escaping main_fn is a goroutine panic: the process exits with
+/// code 2.
 template <class F>
 int run(F main_fn, Config cfg = {}) {
   static_assert(std::is_invocable_v<F&>, "gort::run needs a function callable with no arguments");
@@ -134,14 +137,24 @@ void go(F&& f, Args&&... args) {
 void yield();
 
 /// Parks the calling goroutine for at least @p d (no OS thread sleeps for
-/// it: a timer readies the goroutine). d <= 0 behaves like yield(). Throws
-/// std::logic_error outside gort::run.
+/// it: a timer readies the goroutine). d <= 0 behaves like yield(). A
+/// duration too long for the clock (nanoseconds::max()) sleeps "forever":
+/// the deadline is clamped, never wrapped into the past. Sleepers due at the
+/// same time are woken in deadline order, ties in the order they went to
+/// sleep. Throws std::logic_error outside gort::run.
 void sleep_for(std::chrono::nanoseconds d);
 
-/// Convenience overload for any duration type.
+/// Convenience overload for any duration type; durations beyond what
+/// nanoseconds can hold (hours::max()) are clamped to nanoseconds::max().
 template <class Rep, class Period>
 void sleep_for(std::chrono::duration<Rep, Period> d) {
-  sleep_for(std::chrono::duration_cast<std::chrono::nanoseconds>(d));
+  // Compare in floating point: converting hours::max() to nanoseconds would
+  // overflow. 9.2e18 ns (~292 years) is just under nanoseconds::max().
+  if (std::chrono::duration<double, std::nano>(d).count() >= 9.2e18) {
+    sleep_for(std::chrono::nanoseconds::max());
+  } else {
+    sleep_for(std::chrono::duration_cast<std::chrono::nanoseconds>(d));
+  }
 }
 
 // Later labs add here: gort::net (Lab 04, netpoller-backed sockets) and
