@@ -26,6 +26,7 @@
 #include <cstring>
 
 #include "ctx/context.hpp"
+#include "os/sys.hpp"
 
 #if defined(GORT_ASAN)
 #include <sanitizer/asan_interface.h>
@@ -69,10 +70,6 @@ ThreadStack thread_stack() {
 }
 #endif
 
-void write_err(const char* s) {
-  ssize_t r = ::write(2, s, std::strlen(s));
-  (void)r;
-}
 }  // namespace
 
 void switch_context(Context& from, Context& to) noexcept {
@@ -120,15 +117,16 @@ extern "C" [[noreturn]] GORT_NO_ASAN void gort_context_start(gort::ctx::EntryFn 
   __sanitizer_finish_switch_fiber(nullptr, nullptr, nullptr);
 #endif
   entry(arg);
-  gort::ctx::write_err(
+  gort::os::write_all(
+      2,
       "fatal error: context entry function returned\n"
       "(a context has no caller to return to: end it by switching away for the last time)\n");
   std::abort();
 }
 
 extern "C" [[noreturn]] void gort_lab02_not_implemented(const char* what) noexcept {
-  gort::ctx::write_err("fatal error: not implemented yet: ");
-  gort::ctx::write_err(what);
-  gort::ctx::write_err(" (TODO in labs/02-context-switch)\n");
+  gort::os::write_all(2, "fatal error: not implemented yet: ");
+  gort::os::write_all(2, what);
+  gort::os::write_all(2, " (TODO in labs/02-context-switch)\n");
   std::abort();
 }

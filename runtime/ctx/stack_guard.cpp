@@ -28,6 +28,7 @@
 #include <mutex>
 
 #include "ctx/stack.hpp"
+#include "os/sys.hpp"
 
 namespace gort::ctx {
 namespace {
@@ -65,15 +66,6 @@ struct sigaction& previous(int sig) {
   return sig == SIGBUS ? g_prev_bus : g_prev_segv;
 }
 
-void write_all(const char* s, std::size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(2, s, n);
-    if (w <= 0) return;
-    s += w;
-    n -= static_cast<std::size_t>(w);
-  }
-}
-
 void report_overflow(std::uint64_t id) {
   char buf[96] = "fatal error: stack overflow in goroutine ";
   std::size_t n = std::strlen(buf);
@@ -85,11 +77,11 @@ void report_overflow(std::uint64_t id) {
   } while (id != 0);
   while (d > 0) buf[n++] = digits[--d];
   buf[n++] = '\n';
-  write_all(buf, n);
+  os::write_all(2, buf, n);
   static const char kHint[] =
       "(it ran past the bottom of its stack into the guard page: deep recursion or a large "
       "local array; give goroutines bigger stacks or use the heap)\n";
-  write_all(kHint, sizeof kHint - 1);
+  os::write_all(2, kHint, sizeof kHint - 1);
 }
 
 // Die of the signal: default action, then return and re-fault (or re-raise

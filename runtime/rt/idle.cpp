@@ -50,14 +50,6 @@ constexpr std::size_t kMStack = 256 * 1024;
 /// arithmetic; the M wakes, finds nothing due, and sleeps again.
 constexpr std::int64_t kMaxIdleSleepNs = 3600LL * 1'000'000'000;
 
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
-
 void acquirep(M* m, P* p) {
   m->p = p;
   p->m = m;
@@ -359,7 +351,7 @@ top:
             sched.exiting.load(std::memory_order_relaxed)) {
           goto top;
         }
-        for (int k = 0; k < 16; ++k) cpu_relax();
+        for (int k = 0; k < 16; ++k) os::cpu_relax();
       }
     }
   }

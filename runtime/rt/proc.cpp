@@ -71,16 +71,6 @@ void main_entry(void* c) {
 
 }  // namespace
 
-void write_all(int fd, const char* s) noexcept {
-  std::size_t n = std::strlen(s);
-  while (n > 0) {
-    ssize_t w = ::write(fd, s, n);
-    if (w <= 0) return;
-    s += w;
-    n -= static_cast<std::size_t>(w);
-  }
-}
-
 M* current_m() noexcept { return tls_m; }
 G* current_g() noexcept {
   M* m = tls_m;

@@ -28,6 +28,7 @@
 #include <cstdint>
 
 #include "os/futex_mutex.hpp"
+#include "os/sys.hpp"
 #include "rt/g.hpp"
 #include "rt/m.hpp"
 #include "rt/p.hpp"
@@ -344,9 +345,9 @@ std::uint32_t fastrand(std::uint32_t& state) noexcept;
 /// the deadlock report and the hang dump print it; returns false, writing
 /// nothing, for a dead or idle G. No locks, no allocation (signal-safe).
 bool format_goroutine_header(const G* gp, char* buf, std::size_t size) noexcept;
-/// Writes all of @p s to @p fd with write(2): no locks, no allocation, so the
-/// panic, fatal-error and hang-dump paths may use it from a signal handler.
-void write_all(int fd, const char* s) noexcept;
+/// The runtime's one stderr writer (os/sys.hpp): no locks, no allocation, so
+/// the panic, fatal-error, deadlock and hang-dump paths use it.
+using os::write_all;
 /// Prints "fatal error: <msg>" and the goroutine list; exits with code 2.
 [[noreturn]] void fatal(const char* msg) noexcept;
 /// Prints "panic: <msg>", "goroutine N [running]:"; exits with code 2.

@@ -18,6 +18,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "os/sys.hpp"
+
 namespace gort::rt {
 
 /// A test-and-test-and-set lock; usable with std::lock_guard.
@@ -44,11 +46,7 @@ class SpinLock {
           sched_yield();
           spins = 0;
         } else {
-#if defined(__x86_64__) || defined(__i386__)
-          __builtin_ia32_pause();
-#elif defined(__aarch64__)
-          asm volatile("yield" ::: "memory");
-#endif
+          os::cpu_relax();
         }
       }
       if (!word_.exchange(1, std::memory_order_acquire)) return;
