@@ -20,7 +20,9 @@
 namespace gort::coro {
 
 Scheduler::Scheduler(std::size_t stack_size, std::size_t guarded_limit)
-    : stack_size_(stack_size), pool_(stack_size < 4096 ? 4096 : stack_size, guarded_limit) {
+    : stack_size_(stack_size),
+      pool_(stack_size < 4096 ? 4096 : stack_size, guarded_limit, 4096,
+            guarded_limit != 0 ? ctx::StackGuards::mapped_then_canary : ctx::best_stack_guards()) {
   // TODO(lab 02, task 4): reject stack sizes below 4096 (std::invalid_argument).
 }
 

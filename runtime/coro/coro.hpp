@@ -61,10 +61,12 @@ class Scheduler {
   static constexpr std::size_t kDefaultStackSize = 64 * 1024;
 
   /// A scheduler whose coroutines get stacks of at least @p stack_size bytes
-  /// from a ctx::StackPool(stack_size, guarded_limit): while fewer than
-  /// @p guarded_limit coroutines are live their stacks have guard pages, and
-  /// later ones get unguarded stacks with kStackCanary in the lowest word
-  /// (0: the machine's default, ctx::StackPool::default_guarded_limit()).
+  /// from a ctx::StackPool. With @p guarded_limit 0 the pool guards every
+  /// stack the best way this machine can (ctx::best_stack_guards()); a
+  /// non-zero @p guarded_limit asks for the older scheme with that limit:
+  /// while fewer than @p guarded_limit coroutines are live their stacks have
+  /// mmap'd guard pages, and later ones get unguarded stacks with
+  /// kStackCanary in the word just below their lowest usable byte.
   /// Throws std::invalid_argument if stack_size < 4096.
   explicit Scheduler(std::size_t stack_size = kDefaultStackSize, std::size_t guarded_limit = 0);
 

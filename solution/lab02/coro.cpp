@@ -44,7 +44,9 @@ struct CoroutineExit {};
 }  // namespace
 
 Scheduler::Scheduler(std::size_t stack_size, std::size_t guarded_limit)
-    : stack_size_(stack_size), pool_(stack_size < 4096 ? 4096 : stack_size, guarded_limit) {
+    : stack_size_(stack_size),
+      pool_(stack_size < 4096 ? 4096 : stack_size, guarded_limit, 4096,
+            guarded_limit != 0 ? ctx::StackGuards::mapped_then_canary : ctx::best_stack_guards()) {
   if (stack_size < 4096) {
     throw std::invalid_argument("coro::Scheduler: stack_size must be at least 4096 bytes");
   }

@@ -50,10 +50,14 @@ bool smash_own_canary(std::size_t stack_size) {
   volatile char here = 0;
   auto p = reinterpret_cast<std::uintptr_t>(&here) & ~(page - 1);
   for (std::size_t i = 0; i < stack_size / page; ++i, p -= page) {
-    auto* w = reinterpret_cast<volatile std::uint64_t*>(p);
-    if (*w == gort::ctx::kStackCanary) {
-      *w = 0;
-      return true;
+    // A pool stack keeps its canary in the word just below its lowest
+    // (page-aligned) byte; stack_alloc(size, false) in the lowest word.
+    for (auto* w : {reinterpret_cast<volatile std::uint64_t*>(p),
+                    reinterpret_cast<volatile std::uint64_t*>(p) - 1}) {
+      if (*w == gort::ctx::kStackCanary) {
+        *w = 0;
+        return true;
+      }
     }
   }
   return false;
