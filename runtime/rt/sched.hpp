@@ -14,8 +14,16 @@
 //     when this P has a G ready: switch_from.)
 //   * find_runnable (provided, idle.cpp) follows Go's order: expired timers,
 //     the student's find_runnable_fast (1/61 global check, runnext/local,
-//     global batch), netpoll (Lab 04 hook), stealing (Lab 06 hook), and
-//     finally the P is dropped and the M parks on its Note (stopm).
+//     global batch) behind next_local_g (the 10 ms bound on a runnext chain),
+//     netpoll (Lab 04 hook), stealing (Lab 06 hook), and finally the P is
+//     dropped and the M parks on its Note (stopm). A timer armed earlier than
+//     every other wakes an idle M (wake_for_timer), as Go's wakeNetPoller.
+//
+// Lock order (never take one to the left while holding one to its right):
+//   sched.debug_lock → sched.lock → allg_lock. A channel's lock and the timer
+//   heap's lock are leaves: nothing else is taken under them — a channel
+//   operation or a timer releases its lock before it calls ready() or wakep(),
+//   which may take sched.lock.
 //
 // Student tasks in sched.cpp (Lab 03, task 2): find_runnable_fast, execute,
 // park/park_m, ready, gosched/gosched_m, new_proc, goexit_m and the per-P G
@@ -184,7 +192,7 @@ struct Sched {
   // Counters not kept per P.
   std::atomic<std::uint64_t> n_threads{0};
   std::atomic<std::uint64_t> n_global_puts{0};
-  std::atomic<std::uint64_t> n_handoffs{0};
+  std::atomic<std::uint64_t> n_handoffs{0};  ///< Lab 05's handoffp counts here; 0 before
   std::atomic<std::uint64_t> n_netpoll_wakeups{0};
   std::atomic<std::uint64_t> n_timer_wakeups{0};  ///< wake_for_timer started an idle M
   std::atomic<std::uint64_t> n_slice_ends{0};     ///< runnext chains cut by the slice bound
