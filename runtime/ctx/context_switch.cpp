@@ -13,7 +13,16 @@
 //     __tsan_switch_to_fiber with flags 0 also orders the two contexts'
 //     memory accesses (everything before the switch happens-before
 //     everything after it), which is exactly the guarantee a switch gives.
-// Without GORT_ASAN/GORT_TSAN this is a plain call of the raw switch.
+// It also moves the C++ exception state, which the C++ runtime keeps per
+// *thread* (Itanium C++ ABI: __cxa_get_globals() returns the thread's
+// { caughtExceptions, uncaughtExceptions }), to the context it belongs to:
+// the outgoing context's values are saved in it and the incoming context's
+// installed, before the raw switch. Without this, a context that switches
+// away inside a catch block would let the next one on the thread see (and
+// end, and free) its exception, and a context resumed on another thread
+// would find that thread's count — std::uncaught_exceptions() could go
+// negative. Boost.Context-based runtimes do the same.
+// Without GORT_ASAN/GORT_TSAN that, and a call of the raw switch, is all.
 //
 // gort_context_start is where every fresh context begins (reached from the
 // assembly trampoline make_context sets up): it finishes the sanitizer half
@@ -21,6 +30,8 @@
 // return to, treats a return as a fatal error instead of falling off its stack.
 #include <pthread.h>
 #include <unistd.h>
+
+#include <cxxabi.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -69,6 +80,27 @@ ThreadStack thread_stack() {
 }
 #endif
 
+// The layout of __cxa_eh_globals in libstdc++ and libc++abi on x86-64 and
+// aarch64 (only 32-bit ARM EHABI adds a field, after these two).
+struct EhGlobals {
+  void* caught_exceptions;
+  unsigned int uncaught_exceptions;
+};
+
+// This thread's exception globals. The address is cached per thread (the
+// libstdc++ call costs a TLS lookup through the dynamic linker); the caller
+// must use it before the raw switch only: after it, the same code may be
+// running on another thread.
+[[gnu::always_inline]] inline EhGlobals* this_thread_eh_globals() noexcept {
+  static thread_local EhGlobals* cached = nullptr;
+  EhGlobals* g = cached;
+  if (__builtin_expect(g == nullptr, 0)) {
+    g = reinterpret_cast<EhGlobals*>(abi::__cxa_get_globals());
+    cached = g;
+  }
+  return g;
+}
+
 void write_err(const char* s) {
   ssize_t r = ::write(2, s, std::strlen(s));
   (void)r;
@@ -76,6 +108,13 @@ void write_err(const char* s) {
 }  // namespace
 
 void switch_context(Context& from, Context& to) noexcept {
+  {
+    EhGlobals* eh = this_thread_eh_globals();  // not used after the raw switch
+    from.eh_caught = eh->caught_exceptions;
+    from.eh_uncaught = eh->uncaught_exceptions;
+    eh->caught_exceptions = to.eh_caught;
+    eh->uncaught_exceptions = to.eh_uncaught;
+  }
 #if defined(GORT_ASAN)
   const void* lo = to.stack_lo;
   std::size_t size = to.stack_size;
@@ -106,6 +145,8 @@ void release_context(Context& ctx) noexcept {
 #endif
   ctx.tsan_fiber = nullptr;
   ctx.tsan_owned = false;
+  ctx.eh_caught = nullptr;
+  ctx.eh_uncaught = 0;
   ctx.asan_fake_stack = nullptr;
   ctx.sp = nullptr;
 }
