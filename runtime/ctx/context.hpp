@@ -36,8 +36,9 @@ struct Context {
   /// suspended (the Itanium ABI's __cxa_eh_globals: the stack of exceptions
   /// being handled and the count in flight). switch_context() saves the
   /// thread's into the context it leaves and installs the one of the context
-  /// it resumes, so a context may switch away inside a catch block or during
-  /// unwinding. Empty for a fresh context.
+  /// it resumes (zeroing it there: a running context's fields are empty), so
+  /// a context may switch away inside a catch block or during unwinding.
+  /// Empty for a fresh context; release_context() empties it.
   void* eh_caught = nullptr;
   unsigned int eh_uncaught = 0;  ///< see eh_caught
   /// Sanitizer bookkeeping, used only in ASan/TSan builds.
