@@ -2,18 +2,22 @@
 //   * the goroutine that frees a WaitGroup right after wait() returns, or a
 //     Mutex right after its last unlock, must not race with a done() or an
 //     unlock() still running on another P: each object sits alone in a page
-//     that is unmapped at that moment, so a late access faults (and the heap
-//     variants let ASan and TSan see it);
+//     that is unmapped at that moment, so a late access faults (a storm of
+//     signals stalls threads at random instructions, so that the few-
+//     instruction window is actually hit), and the heap variants let TSan
+//     see the race on every run, whatever the timing;
 //   * done() and unlock() called from a plain thread, when they would have
 //     to wake a goroutine, throw without changing anything, so the parked
 //     goroutine is still there for the next legitimate call.
 // No sleeps: goroutines meet through atomics, a WaitGroup or a snapshot of
 // the scheduler (the only way to know a goroutine is parked).
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <new>
@@ -68,6 +72,38 @@ class PageRun {
   std::size_t n_;
   std::size_t page_;
   char* base_ = nullptr;
+};
+
+// While alive, interrupts the process every 50 µs (SIGALRM, to whichever
+// thread) with a handler that keeps that thread busy for some µs. Races
+// whose window is a few instructions wide — "the waiter frees the object
+// while the releasing call is one store away from its end" — need the
+// releasing thread to stall right there; this makes such stalls frequent
+// instead of rare (an OS preemption at that instruction). Not used under
+// sanitizers, which defer signals and see those races by other means.
+class SignalStorm {
+ public:
+  SignalStorm() {
+    struct sigaction sa {};
+    sa.sa_handler = [](int) {
+      for (int i = 0; i < 20000; ++i) asm volatile("" ::: "memory");
+    };
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGALRM, &sa, &old_);
+    itimerval every{{0, 50}, {0, 50}};
+    ::setitimer(ITIMER_REAL, &every, nullptr);
+  }
+  ~SignalStorm() {
+    itimerval off{};
+    ::setitimer(ITIMER_REAL, &off, nullptr);
+    ::sigaction(SIGALRM, &old_, nullptr);
+  }
+  SignalStorm(const SignalStorm&) = delete;
+  SignalStorm& operator=(const SignalStorm&) = delete;
+
+ private:
+  struct sigaction old_ {};
 };
 
 struct Child {
@@ -184,6 +220,9 @@ int mutex_round(gort::Mutex* mu, Free free_it) {
 TEST_CASE("regress waitgroup: the last done() never touches a WaitGroup its waiter unmapped") {
   // A late access faults (the process dies); the count shows every round ran.
   std::size_t rounds = 0;
+#if !defined(GORT_TSAN) && !defined(GORT_ASAN)
+  SignalStorm storm;
+#endif
   for (int procs : {2, 4}) {
     PageRun pages(kRounds);
     gort::run(
@@ -218,6 +257,9 @@ TEST_CASE("regress waitgroup: the waiter may delete the WaitGroup (ASan/TSan see
 
 TEST_CASE("regress mutex: unlock() never touches a Mutex its last owner unmapped") {
   int bad_rounds = 0;
+#if !defined(GORT_TSAN) && !defined(GORT_ASAN)
+  SignalStorm storm;
+#endif
   for (int procs : {2, 4}) {
     PageRun pages(kRounds);
     gort::run(
