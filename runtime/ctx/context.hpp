@@ -32,6 +32,15 @@ struct Context {
   /// Bounds of this context's stack; null/0 for a thread's original stack.
   void* stack_lo = nullptr;
   std::size_t stack_size = 0;  ///< usable bytes of the stack (see stack_lo)
+  /// The C++ runtime's per-thread exception state while this context is
+  /// suspended (the Itanium ABI's __cxa_eh_globals: the stack of exceptions
+  /// being handled and the count in flight). switch_context() saves the
+  /// thread's into the context it leaves and installs the one of the context
+  /// it resumes (zeroing it there: a running context's fields are empty), so
+  /// a context may switch away inside a catch block or during unwinding.
+  /// Empty for a fresh context; release_context() empties it.
+  void* eh_caught = nullptr;
+  unsigned int eh_uncaught = 0;  ///< see eh_caught
   /// Sanitizer bookkeeping, used only in ASan/TSan builds.
   void* asan_fake_stack = nullptr;
   void* tsan_fiber = nullptr;  ///< TSan fiber of this context (TSan builds)
@@ -67,11 +76,16 @@ void make_context(Context& ctx, void* stack_lo, std::size_t stack_size, EntryFn 
 
 /// Saves the calling context into @p from and resumes @p to. Returns when
 /// some other context switches back to @p from. Never throws; an exception
-/// must never propagate across a switch.
+/// must never propagate across a switch. Exception *state* does travel with
+/// the context: a context may switch away inside a catch block or in a
+/// destructor run by unwinding, and resume on any thread, and
+/// std::current_exception(), `throw;` and std::uncaught_exceptions() see
+/// only its own exceptions (see Context::eh_caught).
 void switch_context(Context& from, Context& to) noexcept;
 
 /// Releases per-context sanitizer state (TSan fiber) of a context that will
-/// never run again. Call before reusing its stack for a new make_context().
+/// never run again, and forgets its saved exception state. Call before reusing its stack for a new
+/// make_context().
 void release_context(Context& ctx) noexcept;
 
 }  // namespace gort::ctx

@@ -13,7 +13,17 @@
 //     __tsan_switch_to_fiber with flags 0 also orders the two contexts'
 //     memory accesses (everything before the switch happens-before
 //     everything after it), which is exactly the guarantee a switch gives.
-// Without GORT_ASAN/GORT_TSAN this is a plain call of the raw switch.
+// It also moves the C++ exception state, which the C++ runtime keeps per
+// *thread* (Itanium C++ ABI: __cxa_get_globals() returns the thread's
+// { caughtExceptions, uncaughtExceptions }), to the context it belongs to:
+// the outgoing context's values are saved in it and the incoming context's
+// installed, before the raw switch. Without this, a context that switches
+// away inside a catch block would let the next one on the thread see (and
+// end, and free) its exception, and a context resumed on another thread
+// would find that thread's count — std::uncaught_exceptions() could go
+// negative. Nearly always neither side has any exception state, and the
+// check costs a few loads (lab02_bench: about 1–2 ns per switch).
+// Without GORT_ASAN/GORT_TSAN that, and a call of the raw switch, is all.
 //
 // gort_context_start is where every fresh context begins (reached from the
 // assembly trampoline make_context sets up): it finishes the sanitizer half
@@ -22,6 +32,9 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <cxxabi.h>
+
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -70,9 +83,24 @@ ThreadStack thread_stack() {
 }
 #endif
 
-}  // namespace
+// The layout of __cxa_eh_globals in libstdc++ and libc++abi on x86-64 and
+// aarch64 (only 32-bit ARM EHABI adds a field, after these two).
+struct EhGlobals {
+  void* caught_exceptions;
+  unsigned int uncaught_exceptions;
+};
 
-void switch_context(Context& from, Context& to) noexcept {
+// This thread's exception globals (what __cxa_get_globals() returns, which
+// costs a call and a dynamic TLS lookup), cached per thread; null until the
+// thread's first switch. switch_context reads it before the raw switch
+// only: after the switch, the same code may be running on another thread.
+// initial-exec: the runtime is linked into the program (or a library loaded
+// at startup), so reading it is one load at a fixed offset from the thread
+// pointer, not a __tls_get_addr call.
+[[gnu::tls_model("initial-exec")]] thread_local EhGlobals* t_eh_globals = nullptr;
+
+// The switch proper: sanitizer annotations around the raw switch.
+[[gnu::always_inline]] inline void annotated_switch(Context& from, Context& to) noexcept {
 #if defined(GORT_ASAN)
   const void* lo = to.stack_lo;
   std::size_t size = to.stack_size;
@@ -97,12 +125,47 @@ void switch_context(Context& from, Context& to) noexcept {
 #endif
 }
 
+// The rare path of switch_context: this thread's globals pointer is not
+// cached yet, or one side has exception state. Saves the thread's state
+// into `from`, installs `to`'s and clears it there (a running context's
+// fields stay empty), then switches.
+[[gnu::cold, gnu::noinline]] void switch_moving_eh_state(Context& from, Context& to) noexcept {
+  EhGlobals* eh = t_eh_globals;
+  if (eh == nullptr) eh = t_eh_globals = reinterpret_cast<EhGlobals*>(abi::__cxa_get_globals());
+  from.eh_caught = eh->caught_exceptions;
+  from.eh_uncaught = eh->uncaught_exceptions;
+  eh->caught_exceptions = to.eh_caught;
+  eh->uncaught_exceptions = to.eh_uncaught;
+  to.eh_caught = nullptr;
+  to.eh_uncaught = 0;
+  annotated_switch(from, to);  // eh is not used after the switch
+}
+
+}  // namespace
+
+void switch_context(Context& from, Context& to) noexcept {
+  // A running context's eh_* fields are empty (its state is in the thread's
+  // globals); a suspended one's hold its state. So when neither side has any
+  // exception state — nearly always — there is nothing to move, and the fast
+  // path is a few loads (this thread's pointer is read before the switch and
+  // never after it: the code after the switch may run on another thread).
+  EhGlobals* eh = t_eh_globals;
+  if (eh == nullptr ||
+      (reinterpret_cast<std::uintptr_t>(eh->caught_exceptions) | eh->uncaught_exceptions |
+       reinterpret_cast<std::uintptr_t>(to.eh_caught) | to.eh_uncaught) != 0) {
+    return switch_moving_eh_state(from, to);
+  }
+  annotated_switch(from, to);
+}
+
 void release_context(Context& ctx) noexcept {
 #if defined(GORT_TSAN)
   if (ctx.tsan_owned && ctx.tsan_fiber != nullptr) __tsan_destroy_fiber(ctx.tsan_fiber);
 #endif
   ctx.tsan_fiber = nullptr;
   ctx.tsan_owned = false;
+  ctx.eh_caught = nullptr;
+  ctx.eh_uncaught = 0;
   ctx.asan_fake_stack = nullptr;
   ctx.sp = nullptr;
 }

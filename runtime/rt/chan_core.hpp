@@ -24,44 +24,20 @@
 #include <cstring>
 
 #include "gort/chan.hpp"
+#include "gort/sync.hpp"
 #include "rt/g.hpp"
 #include "rt/spinlock.hpp"
 
 namespace gort::detail {
 
-/// A goroutine parked on a channel (Go's sudog). Lives on that goroutine's stack.
+/// A goroutine parked on a channel (Go's sudog), or in WaitGroup::wait or
+/// Mutex::lock (which use only g and next). Lives on that goroutine's stack.
+/// Queued in a WaiterQueue (gort/sync.hpp): push(w), pop(), empty().
 struct Waiter {
   rt::G* g = nullptr;      ///< the parked goroutine
   void* elem = nullptr;    ///< its element slot: the value to send, or where to receive
   bool success = false;    ///< set by the waker: true = element transferred, false = closed
   Waiter* next = nullptr;  ///< FIFO link
-};
-
-/// A FIFO of Waiters.
-struct WaiterQueue {
-  Waiter* head = nullptr;
-  Waiter* tail = nullptr;
-  /// Appends @p w.
-  void push(Waiter* w) noexcept {
-    w->next = nullptr;
-    if (tail) {
-      tail->next = w;
-    } else {
-      head = w;
-    }
-    tail = w;
-  }
-  /// Removes and returns the oldest waiter, or nullptr.
-  Waiter* pop() noexcept {
-    Waiter* w = head;
-    if (w) {
-      head = w->next;
-      if (!head) tail = nullptr;
-    }
-    return w;
-  }
-  /// True if nobody waits.
-  bool empty() const noexcept { return head == nullptr; }
 };
 
 /// The shared state of one channel (allocated with its buffer after it).
