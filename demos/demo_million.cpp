@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s [N > 0]\n", argv[0]);
     return 2;
   }
-  // About 4.2 KiB per goroutine plus the snapshot: do not push a small
+  // About 4.16 KiB per goroutine plus the snapshot: do not push a small
   // machine into the OOM killer when no N was asked for explicitly.
   long avail = available_mib();
   long need = n * 6 / 1024 + 256;

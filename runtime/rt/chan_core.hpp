@@ -47,7 +47,7 @@ struct ChanCore {
   std::size_t elem_size = 0;
   std::size_t elem_align = 0;
   std::size_t capacity = 0;  ///< 0: unbuffered
-  std::size_t count = 0;     ///< buffered elements (atomic reads for len())
+  std::size_t count = 0;     ///< buffered elements (len() reads it under the lock)
   std::size_t sendx = 0;     ///< next slot to fill
   std::size_t recvx = 0;     ///< oldest element
   bool closed = false;

@@ -20,6 +20,7 @@
 #include <stdexcept>
 
 #include "gort/gort.hpp"
+#include "os/sys.hpp"
 #include "rt/chan_core.hpp"
 #include "rt/sched.hpp"
 
@@ -28,14 +29,6 @@ namespace gort {
 namespace {
 
 using detail::Waiter;
-
-inline void spin_pause() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield" ::: "memory");
-#endif
-}
 
 void require_goroutine(const char* what) {
   if (rt::current_g() == nullptr) detail::throw_outside_run(what);
@@ -76,7 +69,7 @@ void WaitGroup::add(int n) {
   std::uint64_t s = state_.load(std::memory_order_relaxed);
   for (;;) {
     if (s & kWgQueue) {  // a waiter is queueing, or another add() is releasing
-      spin_pause();
+      os::cpu_relax();
       s = state_.load(std::memory_order_relaxed);
       continue;
     }
@@ -124,7 +117,7 @@ void WaitGroup::wait() {
   for (;;) {
     if (s == 0) return;
     if (s & kWgQueue) {
-      spin_pause();
+      os::cpu_relax();
       s = state_.load(std::memory_order_acquire);
       continue;
     }
@@ -160,7 +153,7 @@ void Mutex::lock() {
       continue;
     }
     if (s & kMuQueue) {
-      spin_pause();
+      os::cpu_relax();
       s = state_.load(std::memory_order_relaxed);
       continue;
     }
@@ -194,7 +187,7 @@ void Mutex::unlock() {
       continue;
     }
     if (s & kMuQueue) {
-      spin_pause();
+      os::cpu_relax();
       s = state_.load(std::memory_order_relaxed);
       continue;
     }

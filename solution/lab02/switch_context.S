@@ -8,7 +8,8 @@
 // the return address the call pushed) the program counter. The switch pushes
 // that state onto the *current* stack, stores the stack pointer to *save_sp,
 // loads load_sp and pops the state the other context pushed when it left —
-// and `ret` resumes it after its own call to the switch.
+// and the popped return address resumes it after its own call to the switch
+// (on x86-64 by pop + jmp, not `ret`: see the comment at its return).
 //
 // A fresh context (made by make_context) holds a fake saved frame whose
 // return address is gort_context_trampoline: it moves entry and arg from the
