@@ -31,6 +31,10 @@ bool netpoll_has_waiters() noexcept;
 /// Interrupts a netpoll(block = true) in progress. Default: nothing.
 void netpoll_break() noexcept;
 
+/// Runtime teardown: forgets every goroutine parked on a descriptor (they
+/// belong to the finished run) and the waiter count. Default: nothing.
+void netpoll_reset() noexcept;
+
 // ---- Lab 05: system calls -------------------------------------------------
 
 /// Called by the goroutine before a possibly blocking system call: the P may
