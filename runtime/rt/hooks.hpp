@@ -1,9 +1,10 @@
 // Hooks that labs 04–06 fill in. The Lab 03 scheduler already calls them at
 // the right places, so the later labs change behaviour without redesign.
 //
-// Each has a benign default in runtime/ (one file per future lab:
-// lab04_netpoll.cpp, lab05_syscall.cpp, lab06_steal.cpp) that keeps the
-// runtime correct on its own — Lab 01–03 tests never depend on a later lab.
+// Each has a benign default that keeps the runtime correct on its own —
+// Lab 01–03 tests never depend on a later lab: the netpoll hooks in the Lab 04
+// starter (labs/04-netpoll/netpoll.cpp), the others in runtime/rt/
+// syscall_stub.cpp and steal_stub.cpp until their labs move them.
 //
 // find_runnable calls them in Go's order: local → global → netpoll → steal.
 #pragma once
