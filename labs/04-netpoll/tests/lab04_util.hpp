@@ -27,15 +27,17 @@ inline std::string addr_of(const gort::net::Listener& ln) {
 /// A connected pair {dialed end, accepted end} through @p ln. Goroutines only.
 inline std::pair<gort::net::Conn, gort::net::Conn> connect_pair(gort::net::Listener& ln) {
   gort::net::Conn client;
-  gort::WaitGroup wg;
-  wg.add(1);
+  // A channel, not a WaitGroup on this stack frame: the dialer still holds
+  // its handle after the send, so this frame may return (and the next call
+  // reuse its memory) while the dialer is finishing.
+  gort::Chan<int> dialed(1);
   std::string addr = addr_of(ln);
-  gort::go([&] {
+  gort::go([&client, addr, dialed] {
     client = gort::net::dial(addr);
-    wg.done();
+    dialed.send(1);
   });
   gort::net::Conn server = ln.accept();
-  wg.wait();
+  dialed.recv();
   return {std::move(client), std::move(server)};
 }
 

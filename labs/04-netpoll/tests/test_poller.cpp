@@ -214,7 +214,12 @@ GRADED_TEST("poller: run returns while an M is blocked in the poller", 8, "Task 
         // This reader waits forever: its M goes idle and, being the last idle
         // one, blocks in netpoll(true) with no timer to bound it.
         gort::go([&] { gort::net::wait_readable(p[0]); });
-        while (!lab04::thread_in_epoll_wait()) gort::yield();
+        // An M that went idle before the reader parked sleeps on its Note;
+        // new work (an empty goroutine) wakes it, and it finds the waiter.
+        while (!lab04::thread_in_epoll_wait()) {
+          gort::go([] {});
+          gort::yield();
+        }
         saw_blocked = true;
         // main returns: run() must get that M out of epoll_wait (netpoll_break).
       },
