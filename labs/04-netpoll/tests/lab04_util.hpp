@@ -42,18 +42,28 @@ inline std::pair<gort::net::Conn, gort::net::Conn> connect_pair(gort::net::Liste
 }
 
 /// Starts a goroutine that accepts connections on @p ln and runs
-/// handler(conn) in a new goroutine for each, until @p ln is closed.
-inline void serve(gort::net::Listener& ln, std::function<void(gort::net::Conn&)> handler) {
-  gort::go([&ln, handler] {
+/// handler(conn) in a new goroutine for each, until @p ln is closed. @p done
+/// counts the accept loop and every handler: wait on it before main returns,
+/// so no goroutine (and no connection it owns) is abandoned.
+inline void serve(gort::net::Listener& ln, std::function<void(gort::net::Conn&)> handler,
+                  gort::WaitGroup& done) {
+  done.add(1);
+  gort::go([&ln, &done, handler] {
     for (;;) {
       gort::net::Conn c;
       try {
         c = ln.accept();
       } catch (const gort::net::ClosedError&) {
-        return;
+        break;
       }
-      gort::go([handler, c = std::move(c)]() mutable { handler(c); });
+      done.add(1);
+      gort::go([&done, handler, c = std::move(c)]() mutable {
+        handler(c);
+        c = gort::net::Conn();  // close before done(): main may return right after
+        done.done();
+      });
     }
+    done.done();
   });
 }
 

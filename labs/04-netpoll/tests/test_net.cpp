@@ -61,7 +61,8 @@ GRADED_TEST("net: 1000 concurrent echo connections get every byte back in order"
   gort::run(
       [&] {
         Listener ln = gort::net::listen("127.0.0.1:0");
-        lab04::serve(ln, lab04::echo);
+        gort::WaitGroup servers;
+        lab04::serve(ln, lab04::echo, servers);
         gort::WaitGroup wg;
         wg.add(kConns);
         for (int k = 0; k < kConns; ++k) {
@@ -86,6 +87,7 @@ GRADED_TEST("net: 1000 concurrent echo connections get every byte back in order"
         }
         wg.wait();
         ln.close();
+        servers.wait();  // every client closed: every echo goroutine sees end of file
       },
       {.procs = 2});
   CHECK_MESSAGE(ok.load() == kConns, ok.load(), " of ", kConns,

@@ -236,7 +236,8 @@ GRADED_TEST("poller: a silent peer on procs 1 stalls nobody else", 8,
   gort::run(
       [&] {
         Listener ln = gort::net::listen("127.0.0.1:0");
-        lab04::serve(ln, lab04::echo);
+        gort::WaitGroup servers;
+        lab04::serve(ln, lab04::echo, servers);
         Conn silent = gort::net::dial(lab04::addr_of(ln));  // its server goroutine reads forever
         gort::WaitGroup wg;
         wg.add(kClients);
@@ -255,6 +256,8 @@ GRADED_TEST("poller: a silent peer on procs 1 stalls nobody else", 8,
         }
         wg.wait();
         ln.close();
+        silent.close();
+        servers.wait();
       },
       {.procs = 1});
   CHECK_MESSAGE(ok.load() == kClients, ok.load(), " of ", kClients,
