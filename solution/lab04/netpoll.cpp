@@ -17,8 +17,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <system_error>
+#include <thread>
+#include <vector>
 
 #include "gort/gort.hpp"
 #include "rt/hooks.hpp"
@@ -30,14 +36,99 @@ namespace gort::rt {
 
 namespace {
 
-int epfd = -1;                       // the epoll instance (one per process, made on first use)
-int breakfd = -1;                    // eventfd that netpoll_break writes
+std::atomic<int> epfd{-1};           // the epoll instance (one per process, made on first use)
+std::atomic<int> breakfd{-1};        // eventfd that netpoll_break writes
 std::once_flag init_once;            // makes epfd and breakfd
 std::atomic<int> waiters{0};         // goroutines parked in poll_wait
 std::atomic<bool> break_pending{0};  // a break was written and not read yet
 char break_tag;                      // epoll data of the eventfd
 
 std::atomic<std::uintptr_t>& slot(PollDesc* pd, char mode) { return mode == 'r' ? pd->rg : pd->wg; }
+
+// ---- Optional: the seed's dedicated poller thread (GORT_NETPOLL=thread) -------
+//
+// The seed's picture, kept for comparison (lab04_bench measures both): one
+// thread of its own loops in epoll_wait and hands the Gs it takes out of the
+// wait slots to the scheduler through `handed`; find_runnable's netpoll then
+// only collects them (netpoll(true) waits for the poller thread instead of
+// epoll). The poller thread never touches a G — only the slots of the
+// descriptors, which are never freed — because it is not an M: a run may end
+// (and free its Gs) while it is between epoll_wait and the hand-over, so each
+// hand-over carries the run's epoch and a stale one is dropped.
+
+std::atomic<bool> thread_mode{false};  // GORT_NETPOLL=thread, read once at init
+std::mutex handed_mu;                  // protects the four below
+std::condition_variable handed_cv;     // an M in netpoll(true) waits here
+std::vector<G*> handed;                // Gs the poller thread took out of their slots
+bool handed_break = false;             // netpoll_break in thread mode
+std::uint64_t epoch = 0;               // bumped by netpoll_reset
+std::atomic<int> handed_count{0};      // handed.size(), read without the lock
+std::atomic<int> poller_busy{0};       // between epoll_wait and the hand-over
+
+G* unblock(PollDesc* pd, char mode, bool ioready);
+
+void poller_thread_main() {
+  epoll_event evs[128];
+  std::vector<G*> got;
+  for (;;) {
+    int n = ::epoll_wait(epfd, evs, 128, -1);
+    if (n <= 0) continue;
+    poller_busy.fetch_add(1);  // before any waiter is un-counted (has_waiters stays true)
+    std::uint64_t e0;
+    {
+      std::lock_guard<std::mutex> lk(handed_mu);
+      e0 = epoch;
+    }
+    got.clear();
+    for (int i = 0; i < n; ++i) {
+      if (evs[i].data.ptr == &break_tag) continue;  // not used in this mode
+      auto* pd = static_cast<PollDesc*>(evs[i].data.ptr);
+      std::uint32_t ev = evs[i].events;
+      if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+        if (G* gp = unblock(pd, 'r', true)) got.push_back(gp);
+      }
+      if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
+        if (G* gp = unblock(pd, 'w', true)) got.push_back(gp);
+      }
+    }
+    if (!got.empty()) {
+      std::lock_guard<std::mutex> lk(handed_mu);
+      if (e0 == epoch) {  // else: the run those Gs belonged to is over
+        handed.insert(handed.end(), got.begin(), got.end());
+        handed_count.store(static_cast<int>(handed.size()));
+        handed_cv.notify_one();
+      }
+    }
+    poller_busy.fetch_sub(1);
+  }
+}
+
+/// Thread mode's netpoll: the Gs the poller thread handed over, made runnable.
+G* netpoll_handed(bool block, std::int64_t until_ns) {
+  std::unique_lock<std::mutex> lk(handed_mu);
+  if (block) {
+    auto until = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(until_ns));
+    while (handed.empty() && !handed_break) {
+      if (until_ns == INT64_MAX) {
+        handed_cv.wait(lk);
+      } else if (handed_cv.wait_until(lk, until) == std::cv_status::timeout) {
+        break;
+      }
+    }
+    handed_break = false;
+  }
+  G* head = nullptr;
+  for (auto it = handed.rbegin(); it != handed.rend(); ++it) {
+    G* gp = *it;
+    gp->wait_reason = WaitReason::none;
+    gp->status.store(GStatus::runnable, std::memory_order_relaxed);
+    gp->schedlink = head;
+    head = gp;
+  }
+  handed.clear();
+  handed_count.store(0);
+  return head;
+}
 
 // ---- Task 1: registration --------------------------------------------------
 
@@ -52,6 +143,9 @@ void netpoll_init() {
   if (poll_ctl(epfd, EPOLL_CTL_ADD, breakfd, &ev) != 0) {
     throw std::system_error(errno, std::system_category(), "epoll_ctl(eventfd)");
   }
+  const char* mode = std::getenv("GORT_NETPOLL");
+  thread_mode = mode != nullptr && std::strcmp(mode, "thread") == 0;
+  if (thread_mode) std::thread(poller_thread_main).detach();  // lives as long as the process
 }
 
 // ---- Task 2: park and unpark -------------------------------------------------
@@ -218,6 +312,7 @@ void poll_evict(PollDesc* pd) {
 
 G* netpoll(bool block_, std::int64_t until_ns) {
   if (epfd < 0) return nullptr;
+  if (thread_mode) return netpoll_handed(block_, until_ns);
   int timeout = 0;
   if (block_) {
     if (until_ns == INT64_MAX) {
@@ -259,9 +354,18 @@ G* netpoll(bool block_, std::int64_t until_ns) {
   return head;
 }
 
-bool netpoll_has_waiters() noexcept { return waiters.load(std::memory_order_relaxed) > 0; }
+bool netpoll_has_waiters() noexcept {
+  if (thread_mode) return waiters.load() > 0 || poller_busy.load() > 0 || handed_count.load() > 0;
+  return waiters.load(std::memory_order_relaxed) > 0;
+}
 
 void netpoll_break() noexcept {
+  if (thread_mode) {
+    std::lock_guard<std::mutex> lk(handed_mu);
+    handed_break = true;
+    handed_cv.notify_all();
+    return;
+  }
   if (breakfd < 0) return;
   bool expect = false;
   if (!break_pending.compare_exchange_strong(expect, true)) return;  // one write is enough
@@ -273,6 +377,11 @@ void netpoll_break() noexcept {
 void netpoll_reset() noexcept {
   pd_reset_all();
   waiters.store(0);
+  std::lock_guard<std::mutex> lk(handed_mu);  // thread mode: drop what belonged to the old run
+  ++epoch;
+  handed.clear();
+  handed_count.store(0);
+  handed_break = false;
 }
 
 int netpoll_waiters() noexcept { return waiters.load(); }
