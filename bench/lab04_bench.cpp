@@ -1,7 +1,9 @@
 // Lab 04 benchmark: the echo server's CPU time per round trip, side by side
-// in one run — gort's (a goroutine per connection, 1 P), Go's (GOMAXPROCS=1)
-// and a bare single-threaded edge-triggered epoll server in C style (the
-// floor: no runtime at all).
+// in one run — gort's (a goroutine per connection, 1 P) with the integrated
+// poller and with the seed's dedicated poller thread (GORT_NETPOLL=thread),
+// Go's (GOMAXPROCS=1) and a bare single-threaded edge-triggered epoll server
+// in C style (the floor: no runtime at all). Beside CPU and throughput it
+// reports the server's context switches per round trip and its threads.
 //
 //   lab04_bench                      the driver: every server, BENCH_REPS times
 //                                    (default 3), medians; prints
@@ -138,7 +140,7 @@ struct Server {
 };
 
 /// Starts @p argv pinned to CPU 0 and reads the port it prints.
-Server start(const std::vector<std::string>& args) {
+Server start(const std::vector<std::string>& args, const char* netpoll_mode) {
   int out[2];
   if (::pipe(out) != 0) std::exit(1);
   pid_t pid = ::fork();
@@ -148,6 +150,7 @@ Server start(const std::vector<std::string>& args) {
     ::close(out[0]);
     ::close(out[1]);
     ::setenv("GOMAXPROCS", "1", 1);
+    ::setenv("GORT_NETPOLL", netpoll_mode, 1);
     std::vector<char*> av;
     for (auto& a : args) av.push_back(const_cast<char*>(a.c_str()));
     av.push_back(nullptr);
@@ -179,6 +182,24 @@ double cpu_of(pid_t pid) {
   // after ") ": state(3) ... utime is field 14, stime 15
   std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st);
   return static_cast<double>(ut + st) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+/// Voluntary + involuntary context switches and threads of @p pid.
+void switches_of(pid_t pid, double* ctx, int* threads) {
+  *ctx = 0;
+  *threads = 0;
+  std::string path = "/proc/" + std::to_string(pid) + "/status";
+  FILE* f = std::fopen(path.c_str(), "r");
+  if (!f) return;
+  char line[256];
+  while (std::fgets(line, sizeof line, f)) {
+    long v = 0;
+    if (std::sscanf(line, "voluntary_ctxt_switches: %ld", &v) == 1) *ctx += static_cast<double>(v);
+    if (std::sscanf(line, "nonvoluntary_ctxt_switches: %ld", &v) == 1)
+      *ctx += static_cast<double>(v);
+    if (std::sscanf(line, "Threads: %ld", &v) == 1) *threads = static_cast<int>(v);
+  }
+  std::fclose(f);
 }
 
 /// The load client: kConns connections, each sending kSize bytes and
@@ -248,16 +269,19 @@ int main(int argc, char** argv) {
   struct Impl {
     const char* name;
     std::vector<std::string> args;
-    std::vector<double> rtps, cpu_us;
+    const char* netpoll_mode;
+    std::vector<double> rtps, cpu_us, ctx_per_rt;
+    int threads = 0;
   };
   std::string self = "/proc/self/exe";
   char exe[4096];
   ssize_t el = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (el > 0) self.assign(exe, static_cast<std::size_t>(el));
-  std::vector<Impl> impls = {{"c", {self, "server-c"}, {}, {}},
-                             {"gort", {self, "server-gort"}, {}, {}}};
+  std::vector<Impl> impls = {{"c", {self, "server-c"}, "integrated", {}, {}, {}},
+                             {"gort", {self, "server-gort"}, "integrated", {}, {}, {}},
+                             {"gort_thread", {self, "server-gort"}, "thread", {}, {}, {}}};
   if (std::string(GORT_BENCH_GO_ECHO) != "-" && ::access(GORT_BENCH_GO_ECHO, X_OK) == 0) {
-    impls.push_back({"go", {GORT_BENCH_GO_ECHO}, {}, {}});
+    impls.push_back({"go", {GORT_BENCH_GO_ECHO}, "integrated", {}, {}, {}});
   } else {
     std::printf("# go: not built (no go toolchain): measuring gort and the C floor only\n");
   }
@@ -268,35 +292,47 @@ int main(int argc, char** argv) {
       kConns, kSize, secs, reps);
   for (int r = 0; r < reps; ++r) {
     for (auto& im : impls) {
-      Server s = start(im.args);
+      Server s = start(im.args, im.netpoll_mode);
       if (s.port == 0) {
         std::printf("# %s: the server did not start\n", im.name);
         continue;
       }
-      double c0 = cpu_of(s.pid);
+      double c0 = cpu_of(s.pid), x0 = 0;
+      int th = 0;
+      switches_of(s.pid, &x0, &th);
       auto t0 = std::chrono::steady_clock::now();
       long trips = run_client(s.port, secs);
       double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      double c1 = cpu_of(s.pid);
+      double c1 = cpu_of(s.pid), x1 = 0;
+      switches_of(s.pid, &x1, &th);
+      im.threads = th;
       ::kill(s.pid, SIGKILL);
       ::waitpid(s.pid, nullptr, 0);
       if (trips == 0) continue;
       im.rtps.push_back(static_cast<double>(trips) / wall);
       im.cpu_us.push_back((c1 - c0) * 1e6 / static_cast<double>(trips));
+      im.ctx_per_rt.push_back((x1 - x0) / static_cast<double>(trips));
     }
   }
-  double c_cpu = 0, go_cpu = 0, gort_cpu = 0, go_rtps = 0, gort_rtps = 0;
+  double c_cpu = 0, go_cpu = 0, gort_cpu = 0, go_rtps = 0, gort_rtps = 0, thr_cpu = 0, thr_rtps = 0;
   for (auto& im : impls) {
     double rt = median(im.rtps), cpu = median(im.cpu_us);
     std::printf("echo_rtps_%s %.0f round_trips/s\n", im.name, rt);
     std::printf("echo_cpu_%s %.2f us/round_trip\n", im.name, cpu);
+    std::printf("echo_ctxsw_%s %.3f switches/round_trip\n", im.name, median(im.ctx_per_rt));
+    std::printf("echo_threads_%s %d threads\n", im.name, im.threads);
     if (std::strcmp(im.name, "c") == 0) c_cpu = cpu;
     if (std::strcmp(im.name, "go") == 0) go_cpu = cpu, go_rtps = rt;
     if (std::strcmp(im.name, "gort") == 0) gort_cpu = cpu, gort_rtps = rt;
+    if (std::strcmp(im.name, "gort_thread") == 0) thr_cpu = cpu, thr_rtps = rt;
   }
   if (c_cpu > 0) {
     std::printf("# echo_cpu gort/c %.2fx (target <= 1.05x)\n", gort_cpu / c_cpu);
     if (go_cpu > 0) std::printf("# echo_cpu go/c %.2fx\n", go_cpu / c_cpu);
+  }
+  if (gort_cpu > 0 && thr_rtps > 0) {
+    std::printf("# poller thread vs integrated: cpu %.2fx, round trips/s %.2fx\n",
+                thr_cpu / gort_cpu, thr_rtps / gort_rtps);
   }
   if (go_rtps > 0) std::printf("# echo_rtps gort/go %.2fx (target >= 1x)\n", gort_rtps / go_rtps);
   return 0;
