@@ -3,7 +3,8 @@
 // poller and with the seed's dedicated poller thread (GORT_NETPOLL=thread),
 // Go's (GOMAXPROCS=1) and a bare single-threaded edge-triggered epoll server
 // in C style (the floor: no runtime at all). Beside CPU and throughput it
-// reports the server's context switches per round trip and its threads.
+// reports the server's context switches per round trip, its threads, and
+// the round-trip latency (p50, p99) the client saw.
 //
 //   lab04_bench                      the driver: every server, BENCH_REPS times
 //                                    (default 3), medians; prints
@@ -203,8 +204,11 @@ void switches_of(pid_t pid, double* ctx, int* threads) {
 }
 
 /// The load client: kConns connections, each sending kSize bytes and
-/// waiting for them back, for @p seconds. Returns the round trips.
-long run_client(int port, double seconds) {
+/// waiting for them back, for @p seconds. Returns the round trips; each
+/// round trip's latency (µs) goes to @p lat.
+long run_client(int port, double seconds, std::vector<float>* lat) {
+  using clk = std::chrono::steady_clock;
+  std::vector<clk::time_point> sent(kConns);
   int ep = ::epoll_create1(0);
   std::vector<int> got(kConns, 0);
   std::vector<int> fds;
@@ -230,7 +234,10 @@ long run_client(int port, double seconds) {
     fds.push_back(fd);
   }
   auto stop = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  for (int fd : fds) ::send(fd, msg, sizeof msg, MSG_NOSIGNAL);
+  for (int i = 0; i < kConns; ++i) {
+    sent[i] = clk::now();
+    ::send(fds[i], msg, sizeof msg, MSG_NOSIGNAL);
+  }
   long trips = 0;
   epoll_event evs[256];
   char buf[4096];
@@ -244,6 +251,9 @@ long run_client(int port, double seconds) {
       while (got[k] >= kSize) {
         got[k] -= kSize;
         ++trips;
+        auto now = clk::now();
+        lat->push_back(std::chrono::duration<float, std::micro>(now - sent[k]).count());
+        sent[k] = now;
         ::send(fds[k], msg, sizeof msg, MSG_NOSIGNAL);
       }
     }
@@ -270,18 +280,18 @@ int main(int argc, char** argv) {
     const char* name;
     std::vector<std::string> args;
     const char* netpoll_mode;
-    std::vector<double> rtps, cpu_us, ctx_per_rt;
+    std::vector<double> rtps, cpu_us, ctx_per_rt, p50, p99;
     int threads = 0;
   };
   std::string self = "/proc/self/exe";
   char exe[4096];
   ssize_t el = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (el > 0) self.assign(exe, static_cast<std::size_t>(el));
-  std::vector<Impl> impls = {{"c", {self, "server-c"}, "integrated", {}, {}, {}},
-                             {"gort", {self, "server-gort"}, "integrated", {}, {}, {}},
-                             {"gort_thread", {self, "server-gort"}, "thread", {}, {}, {}}};
+  std::vector<Impl> impls = {{"c", {self, "server-c"}, "integrated", {}, {}, {}, {}, {}},
+                             {"gort", {self, "server-gort"}, "integrated", {}, {}, {}, {}, {}},
+                             {"gort_thread", {self, "server-gort"}, "thread", {}, {}, {}, {}, {}}};
   if (std::string(GORT_BENCH_GO_ECHO) != "-" && ::access(GORT_BENCH_GO_ECHO, X_OK) == 0) {
-    impls.push_back({"go", {GORT_BENCH_GO_ECHO}, "integrated", {}, {}, {}});
+    impls.push_back({"go", {GORT_BENCH_GO_ECHO}, "integrated", {}, {}, {}, {}, {}});
   } else {
     std::printf("# go: not built (no go toolchain): measuring gort and the C floor only\n");
   }
@@ -301,7 +311,9 @@ int main(int argc, char** argv) {
       int th = 0;
       switches_of(s.pid, &x0, &th);
       auto t0 = std::chrono::steady_clock::now();
-      long trips = run_client(s.port, secs);
+      std::vector<float> lat;
+      lat.reserve(1 << 20);
+      long trips = run_client(s.port, secs, &lat);
       double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       double c1 = cpu_of(s.pid), x1 = 0;
       switches_of(s.pid, &x1, &th);
@@ -312,6 +324,9 @@ int main(int argc, char** argv) {
       im.rtps.push_back(static_cast<double>(trips) / wall);
       im.cpu_us.push_back((c1 - c0) * 1e6 / static_cast<double>(trips));
       im.ctx_per_rt.push_back((x1 - x0) / static_cast<double>(trips));
+      std::sort(lat.begin(), lat.end());
+      im.p50.push_back(lat[lat.size() / 2]);
+      im.p99.push_back(lat[lat.size() * 99 / 100]);
     }
   }
   double c_cpu = 0, go_cpu = 0, gort_cpu = 0, go_rtps = 0, gort_rtps = 0, thr_cpu = 0, thr_rtps = 0;
@@ -321,6 +336,8 @@ int main(int argc, char** argv) {
     std::printf("echo_cpu_%s %.2f us/round_trip\n", im.name, cpu);
     std::printf("echo_ctxsw_%s %.3f switches/round_trip\n", im.name, median(im.ctx_per_rt));
     std::printf("echo_threads_%s %d threads\n", im.name, im.threads);
+    std::printf("echo_p50_%s %.1f us\n", im.name, median(im.p50));
+    std::printf("echo_p99_%s %.1f us\n", im.name, median(im.p99));
     if (std::strcmp(im.name, "c") == 0) c_cpu = cpu;
     if (std::strcmp(im.name, "go") == 0) go_cpu = cpu, go_rtps = rt;
     if (std::strcmp(im.name, "gort") == 0) gort_cpu = cpu, gort_rtps = rt;
