@@ -5,7 +5,7 @@
 //                             client of its own (8 connections x 500 keep-alive
 //                             requests), print requests/s, exit
 //   demo_http --serve [PORT]  serve on 127.0.0.1:PORT (default 8080) for 60 s
-//                             (or --seconds S), e.g. for
+//                             (or --seconds S; --procs P, default 2), e.g. for
 //                               curl -v http://127.0.0.1:8080/
 //                               wrk -t1 -c64 -d10s http://127.0.0.1:8080/
 //
@@ -71,13 +71,15 @@ void accept_loop(gort::net::Listener& ln) {
 
 int main(int argc, char** argv) {
   bool serve = false;
-  int port = 8080, seconds = 60;
+  int port = 8080, seconds = 60, procs = 2;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--serve") == 0) {
       serve = true;
       if (i + 1 < argc && argv[i + 1][0] != '-') port = std::atoi(argv[++i]);
     } else if (std::strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
       seconds = std::atoi(argv[++i]);
+    } else if (std::strcmp(argv[i], "--procs") == 0 && i + 1 < argc) {
+      procs = std::atoi(argv[++i]);
     }
   }
   return gort::run(
@@ -133,5 +135,5 @@ int main(int argc, char** argv) {
             "http://127.0.0.1:8080/\n");
         return ok.load() == kConns * kRequests ? 0 : 1;
       },
-      {.procs = 2});
+      {.procs = procs});
 }
