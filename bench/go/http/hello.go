@@ -1,6 +1,8 @@
 // HTTP/1.1 "hello" server in Go's net/http, the counterpart of gort's
 // demos/demo_http.cpp for measuring both under wrk by hand (bench/README.md):
-//   GOMAXPROCS=1 taskset -c 0 ./hello 18082
+//
+//	GOMAXPROCS=1 taskset -c 0 ./hello 18082
+//
 // Listens on 127.0.0.1 only.
 package main
 
