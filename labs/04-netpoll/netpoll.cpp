@@ -171,7 +171,7 @@ long io_connect(PollDesc* pd, int fd, const sockaddr* addr, socklen_t len) {
 // ---- provided ----------------------------------------------------------------
 
 void netpoll_reset() noexcept {
-  pd_reset_all();
+  pd_reset_all(epfd);
   waiters.store(0);
 }
 

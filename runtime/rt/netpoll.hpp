@@ -75,9 +75,12 @@ struct PollDesc {
 PollDesc* pd_alloc();
 /// Returns @p pd to the cache. It must be unregistered and have no waiter.
 void pd_free(PollDesc* pd) noexcept;
-/// Forgets every waiter of every descriptor (runtime teardown: the parked
-/// goroutines of the finished run no longer exist).
-void pd_reset_all() noexcept;
+/// Runtime teardown: forgets every waiter of every descriptor (the parked
+/// goroutines of the finished run no longer exist), and unregisters from
+/// @p epfd (if >= 0) and marks closing every descriptor still in use — those
+/// of connections abandoned with their goroutines — so a later run can
+/// register the same fd again and an abandoned Conn used again says "closed".
+void pd_reset_all(int epfd) noexcept;
 /// epoll_ctl(2), counted: every registration change the poller makes goes
 /// through here, so a test can check "registered once".
 int poll_ctl(int epfd, int op, int fd, struct epoll_event* ev) noexcept;

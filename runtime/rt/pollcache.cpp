@@ -52,7 +52,7 @@ void pd_free(PollDesc* pd) noexcept {
   cache_free = pd;
 }
 
-void pd_reset_all() noexcept {
+void pd_reset_all(int epfd) noexcept {
   std::lock_guard<os::FutexMutex> lk(cache_lock);
   if (cache_all == nullptr) return;
   for (PollDesc* pd : *cache_all) {
@@ -61,6 +61,10 @@ void pd_reset_all() noexcept {
     std::lock_guard<os::FutexMutex> pl(pd->lock);
     ++pd->rseq;
     ++pd->wseq;
+    if (pd->fd >= 0) {  // in use: its owner was abandoned with the run
+      if (epfd >= 0) ::epoll_ctl(epfd, EPOLL_CTL_DEL, pd->fd, nullptr);
+      pd->closing.store(true);
+    }
   }
 }
 

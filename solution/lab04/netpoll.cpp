@@ -375,7 +375,7 @@ void netpoll_break() noexcept {
 }
 
 void netpoll_reset() noexcept {
-  pd_reset_all();
+  pd_reset_all(epfd.load());
   waiters.store(0);
   std::lock_guard<std::mutex> lk(handed_mu);  // thread mode: drop what belonged to the old run
   ++epoch;
