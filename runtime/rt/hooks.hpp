@@ -1,9 +1,10 @@
 // Hooks that labs 04–06 fill in. The Lab 03 scheduler already calls them at
 // the right places, so the later labs change behaviour without redesign.
 //
-// Each has a benign default in runtime/ (one file per future lab:
-// lab04_netpoll.cpp, lab05_syscall.cpp, lab06_steal.cpp) that keeps the
-// runtime correct on its own — Lab 01–03 tests never depend on a later lab.
+// Each has a benign default that keeps the runtime correct on its own —
+// Lab 01–03 tests never depend on a later lab: the netpoll hooks in the Lab 04
+// starter (labs/04-netpoll/netpoll.cpp), the others in runtime/rt/
+// syscall_stub.cpp and steal_stub.cpp until their labs move them.
 //
 // find_runnable calls them in Go's order: local → global → netpoll → steal.
 #pragma once
@@ -30,6 +31,10 @@ bool netpoll_has_waiters() noexcept;
 
 /// Interrupts a netpoll(block = true) in progress. Default: nothing.
 void netpoll_break() noexcept;
+
+/// Runtime teardown: forgets every goroutine parked on a descriptor (they
+/// belong to the finished run) and the waiter count. Default: nothing.
+void netpoll_reset() noexcept;
 
 // ---- Lab 05: system calls -------------------------------------------------
 

@@ -194,6 +194,9 @@ G* found(M* m, G* gp) {
   return gp;
 }
 
+/// Lab 04: an M is blocked in netpoll(true, ...) (at most one at a time).
+std::atomic<bool> netpoll_blocked{false};
+
 /// Has the earliest timer expired? (No clock read when nobody sleeps.)
 bool timer_due() {
   std::int64_t t = next_timer();
@@ -388,6 +391,44 @@ top:
         sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);
       }
       goto top;
+    }
+  }
+  // Lab 04: rather than sleep, one P-less M blocks in the poller until the
+  // next timer (Go's findRunnable does the same; there is no poller thread).
+  // netpoll_break() gets it out (runtime exit); work made runnable meanwhile
+  // goes to other Ms through wakep as usual.
+  if (netpoll_has_waiters() && !netpoll_blocked.exchange(true, std::memory_order_acq_rel)) {
+    G* list = netpoll(true, next_timer());
+    netpoll_blocked.store(false, std::memory_order_release);
+    if (sched.exiting.load(std::memory_order_relaxed)) return nullptr;
+    P* p2;
+    {
+      std::lock_guard<os::FutexMutex> lk(sched.lock);
+      p2 = pidle_get();
+      if (p2 == nullptr && list != nullptr) {  // every P is busy: they will take these
+        G* tail = list;
+        std::int32_t n = 1;
+        for (; tail->schedlink; tail = tail->schedlink) ++n;
+        sched.n_netpoll_wakeups.fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
+        globrunq_put_batch(list, tail, n);
+        list = nullptr;
+      }
+    }
+    if (p2) {
+      acquirep(m, p2);
+      if (list == nullptr) goto top;  // a timer is due, or a spurious wake-up
+      G* gp = list;
+      bool more = gp->schedlink != nullptr;
+      for (G* g = gp->schedlink; g;) {
+        G* nx = g->schedlink;
+        runq_put(p2, g, false);
+        sched.n_netpoll_wakeups.fetch_add(1, std::memory_order_relaxed);
+        g = nx;
+      }
+      sched.n_netpoll_wakeups.fetch_add(1, std::memory_order_relaxed);
+      gp->schedlink = nullptr;
+      if (more) wakep();
+      return found(m, gp);
     }
   }
   stopm(m);

@@ -439,6 +439,7 @@ void teardown(M* m0) {
   sched.nmidle = 0;
   sched.nmspinning.store(0);
   timers_reset();
+  netpoll_reset();
 }
 
 }  // namespace
