@@ -238,12 +238,18 @@ bool try_wakep() {
 void wakep() { try_wakep(); }
 
 void wake_for_timer() {
-  // Go's wakeNetPoller, without a netpoller M (Lab 04 may add one): get an
-  // M searching, and it parks again only until the new earliest deadline.
-  // If an M is spinning already, it reads next_timer() when it parks (the
-  // seq_cst fence in try_wakep orders the timer's publication before the
-  // nmspinning read); if no P is idle, every P's owner checks the timers
-  // the next time it schedules.
+  // Go's wakeNetPoller. An M blocked in the poller (Lab 04) sleeps until the
+  // deadline it read before blocking: break its poll, and it re-reads
+  // next_timer(). Otherwise get an M searching; it parks again only until
+  // the new earliest deadline. If an M is spinning already, it reads
+  // next_timer() when it parks (the seq_cst fence in try_wakep orders the
+  // timer's publication before the nmspinning read); if no P is idle, every
+  // P's owner checks the timers the next time it schedules.
+  if (netpoll_blocked.load(std::memory_order_acquire)) {
+    netpoll_break();
+    sched.n_timer_wakeups.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   if (try_wakep()) sched.n_timer_wakeups.fetch_add(1, std::memory_order_relaxed);
 }
 
