@@ -22,44 +22,15 @@
 
 #include <doctest/doctest.h>
 
+#include "child.hpp"
 #include "gort/gort.hpp"
 #include "rt/sched.hpp"
 #include "rt/timers.hpp"
 
 namespace {
 
-struct Child {
-  int code = -1;
-  std::string err;
-};
-
-/// Runs @p f in a forked child with stderr captured; exit code 3 if it threw.
-template <class F>
-Child in_child(F f) {
-  std::fflush(nullptr);
-  int p[2];
-  if (::pipe(p) != 0) std::abort();
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(p[1], 2);
-    ::close(p[0]);
-    try {
-      f();
-    } catch (...) {
-      ::_exit(3);
-    }
-    ::_exit(0);
-  }
-  ::close(p[1]);
-  Child c;
-  char buf[4096];
-  for (ssize_t n; (n = ::read(p[0], buf, sizeof buf)) > 0;) c.err.append(buf, std::size_t(n));
-  ::close(p[0]);
-  int st = 0;
-  ::waitpid(pid, &st, 0);
-  c.code = WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
-  return c;
-}
+using gort_test::Child;
+using gort_test::in_child;
 
 inline void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)

@@ -27,6 +27,7 @@
 
 #include <doctest/doctest.h>
 
+#include "child.hpp"
 #include "gort/gort.hpp"
 
 namespace {
@@ -106,40 +107,8 @@ class SignalStorm {
   struct sigaction old_ {};
 };
 
-struct Child {
-  int code = -1;
-  std::string err;
-};
-
-// Runs f in a forked child (a deadlock or a panic exits the process);
-// collects its exit code (3: f threw) and what it wrote to stderr.
-template <class F>
-Child in_child(F f) {
-  std::fflush(nullptr);
-  int p[2];
-  if (::pipe(p) != 0) std::abort();
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(p[1], 2);
-    ::close(p[0]);
-    ::alarm(20);
-    try {
-      f();
-    } catch (...) {
-      ::_exit(3);
-    }
-    ::_exit(0);
-  }
-  ::close(p[1]);
-  Child c;
-  char buf[4096];
-  for (ssize_t n; (n = ::read(p[0], buf, sizeof buf)) > 0;) c.err.append(buf, std::size_t(n));
-  ::close(p[0]);
-  int st = 0;
-  ::waitpid(pid, &st, 0);
-  c.code = WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
-  return c;
-}
+using gort_test::Child;
+using gort_test::in_child;
 
 // Yields until some goroutine is parked for @p why (seen in a snapshot).
 void await_parked(gort::WaitReason why) {
