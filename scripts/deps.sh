@@ -10,7 +10,7 @@ set -euo pipefail
 declare -A PROFILE=(
   [core]="g++ cmake make python3 patch doctest-dev libboost-context-dev"
   [docs]="doxygen graphviz"
-  [bench]="libboost-fiber-dev golang-go"
+  [bench]="libboost-fiber-dev golang-go wrk"
   [cross]="g++-aarch64-linux-gnu qemu-user"
 )
 wanted=()

@@ -9,7 +9,7 @@ list=$1
 failed=()
 while IFS= read -r line; do
   [ -n "$line" ] || continue
-  name=${line##*/}; name=${name%% *}
+  first=${line%% *}; name=${first##*/}
   echo "=== $name ==="
   log=$(mktemp)
   eval "$line" </dev/null 2>&1 | tee "$log"
