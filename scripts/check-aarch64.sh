@@ -21,6 +21,7 @@ SRC=(
   "$ROOT/solution/lab02/context.cpp"
   "$ROOT/solution/lab02/stack.cpp"
   "$ROOT/solution/lab02/coro.cpp"
+  "$ROOT/runtime/os/sys.cpp"
   "$ROOT/runtime/ctx/context_switch.cpp"
   "$ROOT/runtime/ctx/stack_guard.cpp"
   "$ROOT/runtime/ctx/stack_pool.cpp"

@@ -122,6 +122,10 @@ StackPool::StackPool(std::size_t stack_size, std::size_t guarded_limit, std::siz
                      StackGuards guards)
     : size_(0), guards_(guards), guarded_limit_(SIZE_MAX), cache_limit_(cache_limit), slot_(0) {
   if (stack_size == 0) throw std::invalid_argument("StackPool: stack_size must be > 0");
+  // Arenas hold kArenaStacks slots: past this bound their size would wrap.
+  if (stack_size > kMaxStackSize) {
+    throw std::invalid_argument("StackPool: stack_size must be at most 1 GiB (Go's maximum too)");
+  }
   size_ = os::round_up_to_pages(stack_size);
   if (guards_ == StackGuards::installed) {
     slot_ = os::page_size() + size_;

@@ -99,6 +99,8 @@ class StackPool {
  public:
   /// Stacks carved from one arena mapping.
   static constexpr std::size_t kArenaStacks = 256;
+  /// The largest stack_size a pool accepts (1 GiB, Go's limit on a stack).
+  static constexpr std::size_t kMaxStackSize = std::size_t{1} << 30;
   /// Bytes at the top of an unguarded arena slot that hold the canary of the
   /// slot above (so an unguarded stack is this much shorter than stack_size()).
   static constexpr std::size_t kCanaryGap = 16;
@@ -108,7 +110,8 @@ class StackPool {
   /// live mmap-guarded stacks in `mapped_then_canary` mode; 0 means
   /// default_guarded_limit(). @p cache_limit bounds how many released
   /// mmap-guarded stacks are kept for reuse (the rest are unmapped; arena
-  /// stacks are always kept). Throws std::invalid_argument if stack_size is 0.
+  /// stacks are always kept). Throws std::invalid_argument if stack_size is 0
+  /// or above kMaxStackSize.
   explicit StackPool(std::size_t stack_size, std::size_t guarded_limit = 0,
                      std::size_t cache_limit = 4096, StackGuards guards = best_stack_guards());
 
