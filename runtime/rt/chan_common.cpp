@@ -9,6 +9,7 @@
 
 #include "rt/chan_core.hpp"
 #include "rt/sched.hpp"
+#include "rt/sysmon.hpp"
 
 namespace gort::detail {
 
@@ -65,6 +66,7 @@ void chan_require_goroutine(const char* op) {
                            " called outside gort::run — start the runtime with "
                            "gort::run(main) first, and use channels from goroutines");
   }
+  rt::preempt_point();  // Lab 05: every channel operation is a scheduling point
 }
 
 }  // namespace gort::detail

@@ -131,6 +131,11 @@ debug::Stats collect_stats() noexcept {
   s.global_runq_puts = sched.n_global_puts.load(std::memory_order_relaxed);
   s.timer_wakeups = sched.n_timer_wakeups.load(std::memory_order_relaxed);
   s.slices_ended = sched.n_slice_ends.load(std::memory_order_relaxed);
+  s.syscalls = sched.n_syscalls.load(std::memory_order_relaxed);
+  s.syscall_fast_exits = sched.n_syscall_fast_exits.load(std::memory_order_relaxed);
+  s.retakes = sched.n_retakes.load(std::memory_order_relaxed);
+  s.preemptions = sched.n_preemptions.load(std::memory_order_relaxed);
+  s.sysmon_rounds = sched.n_sysmon_rounds.load(std::memory_order_relaxed);
   return s;
 }
 }  // namespace rt
@@ -151,7 +156,7 @@ void snapshot_locked(Snapshot& snap) {
       gi.id = gp->id;
       gi.status = st;
       gi.wait_reason = gp->wait_reason;
-      M* m = st == GStatus::running ? gp->m : nullptr;
+      M* m = st == GStatus::running || st == GStatus::syscall ? gp->m : nullptr;
       gi.m = m ? m->id : -1;
       snap.goroutines.push_back(gi);
     }

@@ -3,8 +3,9 @@
 //
 // Each has a benign default that keeps the runtime correct on its own —
 // Lab 01–03 tests never depend on a later lab: the netpoll hooks in the Lab 04
-// starter (labs/04-netpoll/netpoll.cpp), the others in runtime/rt/
-// syscall_stub.cpp and steal_stub.cpp until their labs move them.
+// starter (labs/04-netpoll/netpoll.cpp), the system-call hooks in the Lab 05
+// starter (labs/05-syscall-handoff/syscall.cpp), steal_work in runtime/rt/
+// steal_stub.cpp until its lab moves it.
 //
 // find_runnable calls them in Go's order: local → global → netpoll → steal.
 #pragma once
@@ -13,6 +14,7 @@
 
 #include "rt/g.hpp"
 #include "rt/p.hpp"
+#include "rt/sysmon.hpp"
 
 namespace gort::rt {
 
@@ -36,20 +38,53 @@ void netpoll_break() noexcept;
 /// belong to the finished run) and the waiter count. Default: nothing.
 void netpoll_reset() noexcept;
 
-// ---- Lab 05: system calls -------------------------------------------------
+// ---- Lab 05: system calls (labs/05-syscall-handoff/syscall.cpp) ----------
+//
+// The starter keeps the P for every call (a blocking call stalls its P, as
+// before Lab 05) and its sysmon_tick asks for the deep sleep, so Labs 01-04
+// work on it unchanged. See rt/sysmon.hpp for the constants and the provided
+// parts; the handout for the states.
 
-/// Called by the goroutine before a possibly blocking system call: the P may
-/// be handed to another M while the call runs. Default: nothing (the M keeps
-/// its P, as if the call were fast).
+/// Called by the running goroutine (gort::syscall) before a call that may
+/// block: G running → syscall, P running → syscall, the M lets go of its P
+/// but remembers it (m->oldp), and the P's syscalltick is bumped. No
+/// hand-off: sysmon retakes the P if the call lasts. Counts Stats::syscalls.
+/// Never blocks. Default (starter): nothing — the M keeps its P.
 void entersyscall() noexcept;
 
-/// Called after the system call returns: re-acquires a P (the old one, an
-/// idle one, or parks the goroutine on the global queue). Default: nothing.
+/// Called by the goroutine (on its own stack) after the call returned:
+/// takes back the old P if sysmon did not retake it (fast path, counted in
+/// Stats::syscall_fast_exits), else an idle P, else (slow path, on g0) puts
+/// the goroutine on the global queue and parks the M on the idle-M list for
+/// reuse. Returns with the goroutine running on an M holding a P. Default:
+/// nothing.
 void exitsyscall() noexcept;
 
-/// Number of goroutines currently inside a system call (they can wake others,
-/// so they rule out a deadlock). Default: 0.
+/// Like entersyscall for a call known to block long (gort::syscall_block):
+/// hands the P off at once (handoffp), without waiting for sysmon. Default:
+/// nothing (keeps the P).
+void entersyscall_block() noexcept;
+
+/// Gives @p p (held by nobody, status not idle) to an M: an idle or new one
+/// if it has work (its queues, the global queue) or if no M is spinning or
+/// idle to find some; otherwise puts it on the idle-P list. Counts
+/// Stats::handoffs. Any thread (a goroutine entering a call, sysmon); takes
+/// sched.lock; may start a thread (fatal error past the thread limit).
+void handoffp(P* p);
+
+/// Number of goroutines currently inside a system call (they can wake
+/// others, so they rule out a deadlock). Any thread. Default: 0.
 int syscalls_in_progress() noexcept;
+
+/// One round of sysmon's policy, on the sysmon thread (no M, no P), at
+/// monotonic time @p now: retake Ps in a call for a full round (when they
+/// have work, or no M is spinning or idle, or after kSyscallGraceNs), poll
+/// the network if sysmon has not for kSysmonNetpollNs while goroutines wait
+/// on it, and request_preempt for a P whose goroutine has run for
+/// kForcePreemptNs. Returns how long to sleep before the next round: 20 µs
+/// while rounds find work, doubling after 50 idle rounds up to 10 ms, or
+/// kSysmonDeepSleep when every P is idle. Default: kSysmonDeepSleep.
+std::int64_t sysmon_tick(SysmonState& s, std::int64_t now);
 
 // ---- Lab 06: work stealing ------------------------------------------------
 

@@ -35,6 +35,7 @@
 #include "rt/hooks.hpp"
 #include "rt/runq.hpp"
 #include "rt/sched.hpp"
+#include "rt/sysmon.hpp"
 #include "rt/timers.hpp"
 
 namespace gort::rt {
@@ -50,10 +51,15 @@ constexpr std::size_t kMStack = 256 * 1024;
 /// arithmetic; the M wakes, finds nothing due, and sleeps again.
 constexpr std::int64_t kMaxIdleSleepNs = 3600LL * 1'000'000'000;
 
+}  // namespace
+
+// acquirep, pidle_put, pidle_get and stopm are also Lab 05's (sched.hpp).
+
 void acquirep(M* m, P* p) {
   m->p = p;
   p->m = m;
   p->status.store(PStatus::running, std::memory_order_relaxed);
+  sysmon_wake();  // Lab 05: a P runs again, sysmon leaves its deep sleep
 }
 
 // --- lists under sched.lock -------------------------------------------------
@@ -75,6 +81,8 @@ P* pidle_get() {
   }
   return p;
 }
+
+namespace {
 
 void mput(M* m) {
   m->schedlink = sched.midle;
@@ -136,8 +144,8 @@ void checkdead() {
   ::_exit(2);
 }
 
-/// Parks @p m (without a P) until startm hands it one or the runtime exits.
-/// On return m->p is set, or sched.exiting is true.
+}  // namespace
+
 void stopm(M* m) {
   bool forever = false;  // a timed-out M that found no idle P sleeps without limit
   for (;;) {
@@ -184,6 +192,8 @@ void stopm(M* m) {
     }
   }
 }
+
+namespace {
 
 /// The M found work: stop spinning, and let another M take over the search.
 G* found(M* m, G* gp) {
@@ -295,6 +305,8 @@ void startm(P* p, bool spinning) {
   // No idle M: start a thread. Created under the lock so that teardown never
   // sees an M whose thread is half-made; room in allm is made first, so the
   // running thread is always on the list (teardown joins it).
+  // Lab 05: the Ms and sysmon may not pass the thread limit (Go's checkmcount).
+  if (static_cast<std::int64_t>(sched.allm.size()) + 1 >= sched.max_threads) thread_exhaustion();
   M* m = nullptr;
   try {
     sched.allm.reserve_next();

@@ -56,6 +56,9 @@ struct M {
   AfterSwitch after = nullptr;
   bool (*wait_unlock)(G* gp, void* arg) = nullptr;  ///< park(): runs on g0
   void* wait_arg = nullptr;
+
+  // Lab 05: the P this M let go of in entersyscall, to take back on exit.
+  P* oldp = nullptr;
 };
 
 }  // namespace gort::rt

@@ -110,6 +110,10 @@ struct alignas(64) P {
   std::atomic<std::uint32_t> runq_tail{0};  ///< only the owner stores it
   std::atomic<G*> runnext{nullptr};         ///< owner stores; thieves may CAS it away
   std::atomic<G*> runq[kRunqSize] = {};     ///< the ring
+
+  // Lab 05: system calls and preemption.
+  std::atomic<std::uint32_t> syscalltick{0};  ///< bumped at each entersyscall and retake
+  std::atomic<bool> preempt{false};           ///< sysmon asks its goroutine to yield
 };
 
 /// Adds one to a counter only its owner writes: a relaxed load and store

@@ -43,6 +43,7 @@
 #include "rt/hooks.hpp"
 #include "rt/runq.hpp"
 #include "rt/sched.hpp"
+#include "rt/sysmon.hpp"
 #include "rt/timers.hpp"
 
 namespace gort::rt {
@@ -310,6 +311,7 @@ void mstart(M* m) {
     m->p = p;
     p->m = m;
     p->status.store(PStatus::running, std::memory_order_relaxed);
+    sysmon_wake();  // Lab 05: a P runs again
     schedule_loop(m);
   }
   set_current_m(nullptr);
@@ -388,6 +390,10 @@ void free_closure(G* gp) noexcept {
 /// the boot failed before making it; whatever the boot made is freed.
 void teardown(M* m0) {
   sched.exiting.store(true);
+  // Lab 05: sysmon first (it may start Ms), then the goroutines still inside
+  // gort::syscall: their Ms are joined below, so wait for their calls.
+  sysmon_stop();
+  wait_for_syscalls();
   // No M is made once exiting is set (startm checks it under sched.lock), so
   // the list read under the lock is final.
   std::size_t nm;
@@ -492,8 +498,10 @@ int run_main(int (*main_fn)(void*), void* arg, const Config& cfg) {
         "gort::run called while another thread is inside gort::run — runs must not overlap");
   }
   int procs = 0;
+  int max_threads = 0;
   try {
     procs = procs_from(cfg);
+    max_threads = max_threads_of(cfg.max_threads);  // Lab 05
   } catch (...) {
     sched.running.store(false);
     throw;
@@ -520,6 +528,12 @@ int run_main(int (*main_fn)(void*), void* arg, const Config& cfg) {
       sched.n_netpoll_wakeups.store(0);
       sched.n_timer_wakeups.store(0);
       sched.n_slice_ends.store(0);
+      sched.n_syscalls.store(0);  // Lab 05
+      sched.n_syscall_fast_exits.store(0);
+      sched.n_retakes.store(0);
+      sched.n_preemptions.store(0);
+      sched.n_sysmon_rounds.store(0);
+      sched.max_threads = max_threads;
       sched.stack_size = ss;
       std::unique_ptr<P[]> allp(new P[static_cast<std::size_t>(procs)]);
       std::unique_ptr<SliceClock[]> slices(new SliceClock[static_cast<std::size_t>(procs)]);
@@ -560,6 +574,7 @@ int run_main(int (*main_fn)(void*), void* arg, const Config& cfg) {
     gp->is_main = true;
     new_proc(gp);
     bump(p0->n_created);
+    sysmon_start();  // Lab 05
   } catch (...) {
     teardown(m0);
     sched.running.store(false);
@@ -573,8 +588,9 @@ int run_main(int (*main_fn)(void*), void* arg, const Config& cfg) {
 }
 
 void* go_reserve(std::size_t size, std::size_t align, void** handle) {
+  if (current_g() == nullptr) throw_outside_run("go");
+  preempt_point();  // Lab 05: a scheduling point (may resume on another M)
   M* m = current_m();
-  if (m == nullptr || m->curg == nullptr) throw_outside_run("go");
   G* gp = gfget(m->p);
   if (gp == nullptr) gp = g_alloc();
   *handle = gp;

@@ -196,6 +196,14 @@ struct Sched {
   std::atomic<std::uint64_t> n_netpoll_wakeups{0};
   std::atomic<std::uint64_t> n_timer_wakeups{0};  ///< wake_for_timer started an idle M
   std::atomic<std::uint64_t> n_slice_ends{0};     ///< runnext chains cut by the slice bound
+
+  // ---- Lab 05: system calls and sysmon (rt/sysmon.hpp) ----
+  std::atomic<std::uint64_t> n_syscalls{0};            ///< entersyscall(_block) calls
+  std::atomic<std::uint64_t> n_syscall_fast_exits{0};  ///< exits that took their own P back
+  std::atomic<std::uint64_t> n_retakes{0};             ///< Ps sysmon took from a call
+  std::atomic<std::uint64_t> n_preemptions{0};         ///< yields sysmon asked for, honoured
+  std::atomic<std::uint64_t> n_sysmon_rounds{0};       ///< sysmon_tick calls
+  int max_threads = 0;  ///< OS threads allowed (Ms + sysmon): Config::max_threads
 };
 
 /// The scheduler's global state.
@@ -333,6 +341,21 @@ inline void slice_note_run(P* p, bool inherit_time) noexcept {
 /// which, finding nothing to run, parks again until the new earliest timer.
 /// Any thread with a P; never blocks but on sched.lock.
 void wake_for_timer();
+
+// ---- provided for Lab 05 (idle.cpp): the lists entersyscall, exitsyscall
+// and handoffp move Ps and Ms through --------------------------------------
+
+/// Makes @p m hold @p p: m->p, p->m, status running (and wakes a deep-
+/// sleeping sysmon). @p p must be held by nobody.
+void acquirep(M* m, P* p);
+/// Puts @p p on the idle-P list (status idle, no M). Caller holds sched.lock.
+void pidle_put(P* p);
+/// Takes a P from the idle-P list, nullptr if none. Caller holds sched.lock.
+P* pidle_get();
+/// Parks @p m (holding no P) on the idle-M list until startm hands it a P
+/// or the runtime exits; may report a deadlock first (checkdead). On return
+/// m->p is set, or sched.exiting is true. Caller holds no lock; on g0.
+void stopm(M* m);
 
 /// Starts an M (an idle one, or a new thread) holding @p p (an idle P if
 /// null); if no P is idle, does nothing (undoing the spinning count if

@@ -79,6 +79,12 @@ struct Stats {
   /// Chains of runnext hand-offs (e.g. a channel ping-pong) made to give up
   /// their P after sharing one time slice for about 10 ms
   std::uint64_t slices_ended = 0;
+  // ---- Lab 05: system calls and sysmon ----
+  std::uint64_t syscalls = 0;            ///< calls through gort::syscall / syscall_block
+  std::uint64_t syscall_fast_exits = 0;  ///< calls that returned to their own P (no hand-off)
+  std::uint64_t retakes = 0;             ///< Ps sysmon took from a goroutine stuck in a call
+  std::uint64_t preemptions = 0;         ///< goroutines that yielded because sysmon asked
+  std::uint64_t sysmon_rounds = 0;       ///< rounds of sysmon's policy (its wake-ups)
   int procs = 0;  ///< number of Ps
 };
 

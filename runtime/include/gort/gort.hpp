@@ -55,6 +55,11 @@ struct Config {
   /// Usable stack bytes of each goroutine (rounded up to pages, committed
   /// lazily). 0: 64 KiB.
   std::size_t stack_size = 0;
+  /// Most OS threads the run may use (its Ms and sysmon), at least 2; a
+  /// run that needs more — goroutines blocked in gort::syscall hold one
+  /// each — ends with "fatal error: thread exhaustion" (Go's SetMaxThreads).
+  /// 0: the GORT_MAXTHREADS environment variable if set, else 10,000.
+  int max_threads = 0;
 };
 
 namespace detail {
@@ -157,7 +162,10 @@ void sleep_for(std::chrono::duration<Rep, Period> d) {
   }
 }
 
-// Later labs add here: gort::net (Lab 04, netpoller-backed sockets) and
-// gort::syscall(f) (Lab 05, blocking calls that hand the P off).
+// Later labs add: gort::net (Lab 04, netpoller-backed sockets, <gort/net.hpp>)
+// and gort::syscall(f) (Lab 05, blocking calls that hand the P off,
+// <gort/syscall.hpp>, included below).
 
 }  // namespace gort
+
+#include "gort/syscall.hpp"
