@@ -176,7 +176,8 @@ void request_preempt(P* p) noexcept { p->preempt.store(true, std::memory_order_r
 
 void preempt_point() {
   P* p = current_p();
-  if (p == nullptr || !p->preempt.load(std::memory_order_relaxed)) [[likely]] return;
+  if (p == nullptr || !p->preempt.load(std::memory_order_relaxed)) [[likely]]
+    return;
   if (current_g() == nullptr) return;
   p->preempt.store(false, std::memory_order_relaxed);
   sched.n_preemptions.fetch_add(1, std::memory_order_relaxed);
@@ -305,7 +306,8 @@ std::string read_file(const std::string& path) {
   std::string out;
   std::size_t len = 0;
   for (;;) {
-    if (out.size() - len < 16 * 1024) out.resize(std::max<std::size_t>(2 * out.size(), len + 16 * 1024));
+    if (out.size() - len < 16 * 1024)
+      out.resize(std::max<std::size_t>(2 * out.size(), len + 16 * 1024));
     ssize_t n = syscall([&] {
       ssize_t r = ::read(fd, out.data() + len, out.size() - len);
       err = errno;

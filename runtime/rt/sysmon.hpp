@@ -61,10 +61,10 @@ struct SysmonP {
 
 /// sysmon's state across rounds (the sysmon thread only).
 struct SysmonState {
-  std::int64_t delay = 0;      ///< the sleep chosen by the last round (ns)
-  int idle = 0;                ///< rounds in a row that did nothing
-  std::int64_t lastpoll = 0;   ///< when sysmon last polled the network (ns)
-  SysmonP* procs = nullptr;    ///< one record per P (sched.gomaxprocs)
+  std::int64_t delay = 0;     ///< the sleep chosen by the last round (ns)
+  int idle = 0;               ///< rounds in a row that did nothing
+  std::int64_t lastpoll = 0;  ///< when sysmon last polled the network (ns)
+  SysmonP* procs = nullptr;   ///< one record per P (sched.gomaxprocs)
 };
 
 // ---- provided (rt/sysmon.cpp) ---------------------------------------------
@@ -82,7 +82,8 @@ inline std::atomic<bool> sysmon_sleeping{false};
 /// mstart). Any thread, any time; never blocks.
 void sysmon_wake_slow() noexcept;
 inline void sysmon_wake() noexcept {
-  if (sysmon_sleeping.load(std::memory_order_seq_cst)) [[unlikely]] sysmon_wake_slow();
+  if (sysmon_sleeping.load(std::memory_order_seq_cst)) [[unlikely]]
+    sysmon_wake_slow();
 }
 
 /// Asks the goroutine running on @p p to yield at its next scheduling point

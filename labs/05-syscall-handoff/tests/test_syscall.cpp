@@ -38,7 +38,7 @@ char read_byte(int fd) {
 GRADED_TEST("syscall: on one P a goroutine blocked in read lets the others run", 15,
             "Task 4: sysmon retakes the P") {
   lab05::Pipe pipe;
-  lab05::Watchdog dog(10s, [&] { pipe.put('!'); });
+  lab05::Watchdog dog(5s, [&] { pipe.put('!'); });
   std::atomic<bool> reader_in{false};
   std::atomic<char> got{0};
   std::atomic<int> yields{0};
@@ -70,7 +70,7 @@ GRADED_TEST("syscall: on one P a goroutine blocked in read lets the others run",
   dog.disarm();
   CHECK_MESSAGE(!dog.fired(),
                 "the reader blocked in read(2) kept its M and its only P: nothing else ran for "
-                "10 s (sysmon must retake a P whose call lasts a full round and hand it to "
+                "5 s (sysmon must retake a P whose call lasts a full round and hand it to "
                 "another M)");
   CHECK_MESSAGE(reader_in.load(), "the reader goroutine never ran");
   CHECK_MESSAGE(!reader_back_at_write,
@@ -84,7 +84,7 @@ GRADED_TEST("syscall: on one P a goroutine blocked in read lets the others run",
 GRADED_TEST("syscall: syscall_block hands the P off at once and counts it", 8,
             "Task 3: handoffp and entersyscall_block") {
   lab05::Pipe pipe;
-  lab05::Watchdog dog(10s, [&] { pipe.put('!'); });
+  lab05::Watchdog dog(5s, [&] { pipe.put('!'); });
   std::atomic<char> got{0};
   int yields = 0;
   gort::debug::Stats st;
@@ -107,8 +107,9 @@ GRADED_TEST("syscall: syscall_block hands the P off at once and counts it", 8,
       },
       {.procs = 1});
   dog.disarm();
-  CHECK_MESSAGE(!dog.fired(), "main never ran again while the reader was blocked in "
-                              "syscall_block: the P was not handed off");
+  CHECK_MESSAGE(!dog.fired(),
+                "main never ran again while the reader was blocked in "
+                "syscall_block: the P was not handed off");
   CHECK_MESSAGE(got.load() == 'y', "the reader got '", got.load(), "', expected 'y'");
   CHECK_MESSAGE(st.handoffs >= 1, "Stats::handoffs is ", st.handoffs,
                 ": entersyscall_block must call handoffp, which counts");
@@ -140,7 +141,8 @@ GRADED_TEST("syscall: a short call neither hands off nor makes a thread", 8,
                 " getpid calls: a call that returns at once must keep its P (no hand-off at "
                 "entry; sysmon retakes only a call that lasts a full round)");
   std::uint64_t made = after.threads - before.threads;
-  CHECK_MESSAGE(made <= handoffs, made, " threads made for ", kN, " getpid calls with ", handoffs, " hand-offs");
+  CHECK_MESSAGE(made <= handoffs, made, " threads made for ", kN, " getpid calls with ", handoffs,
+                " hand-offs");
 }
 
 GRADED_TEST("syscall: the exit fast path takes its own P back and is counted", 8,
@@ -168,8 +170,8 @@ GRADED_TEST("syscall: the exit fast path takes its own P back and is counted", 8
                 " short calls came back on another P or thread");
 }
 
-GRADED_TEST("syscall: results and exceptions pass through and the goroutine shows as in a call",
-            5, "Task 1: entersyscall and exitsyscall") {
+GRADED_TEST("syscall: results and exceptions pass through and the goroutine shows as in a call", 5,
+            "Task 1: entersyscall and exitsyscall") {
   std::string dir = ::getenv("TMPDIR") ? ::getenv("TMPDIR") : "/tmp";
   std::string path = dir + "/gort_lab05_" + std::to_string(::getpid()) + ".txt";
   int sum = 0;
@@ -206,7 +208,8 @@ GRADED_TEST("syscall: results and exceptions pass through and the goroutine show
   CHECK(content == "hello, file\n");
   CHECK(usable_after);
   CHECK_MESSAGE(inside == gort::GStatus::syscall, "inside its call the goroutine's status was '",
-                gort::to_string(inside), "', expected 'syscall' (entersyscall: running -> syscall)");
+                gort::to_string(inside),
+                "', expected 'syscall' (entersyscall: running -> syscall)");
   CHECK_MESSAGE(st.syscalls >= 8, "Stats::syscalls is ", st.syscalls,
                 " after at least 8 calls (3 direct, the file helpers' open/read/write)");
 }
@@ -216,7 +219,7 @@ GRADED_TEST("syscall: 100 concurrent blocking calls all complete", 10,
   constexpr int kN = 100;
   std::vector<std::unique_ptr<lab05::Pipe>> pipes;
   for (int i = 0; i < kN; ++i) pipes.push_back(std::make_unique<lab05::Pipe>());
-  lab05::Watchdog dog(15s, [&] {
+  lab05::Watchdog dog(5s, [&] {
     for (auto& p : pipes) p->put('!');
   });
   std::vector<char> got(kN, 0);
@@ -241,8 +244,9 @@ GRADED_TEST("syscall: 100 concurrent blocking calls all complete", 10,
       },
       {.procs = 2});
   dog.disarm();
-  CHECK_MESSAGE(!dog.fired(), "100 goroutines blocked in syscall_block never were all inside "
-                              "their calls at once (syscalls_in_progress never reached 100)");
+  CHECK_MESSAGE(!dog.fired(),
+                "100 goroutines blocked in syscall_block never were all inside "
+                "their calls at once (syscalls_in_progress never reached 100)");
   CHECK(peak == kN);
   int wrong = 0;
   for (int i = 0; i < kN; ++i) wrong += got[i] != static_cast<char>('a' + i % 26);
@@ -260,7 +264,7 @@ GRADED_TEST("syscall: threads are reused across bursts of blocking calls", 10,
         for (int b = 0; b < kBursts; ++b) {
           std::vector<std::unique_ptr<lab05::Pipe>> pipes;
           for (int i = 0; i < kN; ++i) pipes.push_back(std::make_unique<lab05::Pipe>());
-          lab05::Watchdog dog(10s, [&] {
+          lab05::Watchdog dog(5s, [&] {
             for (auto& p : pipes) p->put('!');
           });
           gort::WaitGroup wg;
@@ -279,6 +283,7 @@ GRADED_TEST("syscall: threads are reused across bursts of blocking calls", 10,
           dog.disarm();
           rescued |= dog.fired();
           threads.push_back(gort::debug::stats().threads);
+          if (rescued) break;
         }
       },
       {.procs = 2});
@@ -319,28 +324,30 @@ GRADED_TEST("syscall: misuse is refused with a clear error", 4,
 
 GRADED_TEST("syscall: past the thread limit the program stops with a clear fatal error", 4,
             "Task 3: handoffp and entersyscall_block") {
-  lab05::Child c = lab05::in_child([] {
-    ::setenv("GORT_MAXTHREADS", "6", 1);
-    std::vector<std::unique_ptr<lab05::Pipe>> pipes;
-    for (int i = 0; i < 20; ++i) pipes.push_back(std::make_unique<lab05::Pipe>());
-    gort::run(
-        [&] {
-          gort::WaitGroup wg;
-          wg.add(20);
-          for (int i = 0; i < 20; ++i) {
-            gort::go([&, i] {
-              gort::syscall_block(read_byte, pipes[i]->r);
-              wg.done();
-            });
-          }
-          wg.wait();
-        },
-        {.procs = 1});
-  });
+  lab05::Child c = lab05::in_child(
+      [] {
+        ::setenv("GORT_MAXTHREADS", "6", 1);
+        std::vector<std::unique_ptr<lab05::Pipe>> pipes;
+        for (int i = 0; i < 20; ++i) pipes.push_back(std::make_unique<lab05::Pipe>());
+        gort::run(
+            [&] {
+              gort::WaitGroup wg;
+              wg.add(20);
+              for (int i = 0; i < 20; ++i) {
+                gort::go([&, i] {
+                  gort::syscall_block(read_byte, pipes[i]->r);
+                  wg.done();
+                });
+              }
+              wg.wait();
+            },
+            {.procs = 1});
+      },
+      8);
   CHECK_MESSAGE(c.code == 2, "the child ended with ", c.code,
-                " (expected exit code 2, a fatal error; -14 is our 15 s alarm: it hung)");
+                " (expected exit code 2, a fatal error; -14 is our 8 s alarm: it hung)");
   CHECK_MESSAGE(c.err.find("fatal error: thread exhaustion") != std::string::npos,
                 "stderr was: ", c.err.substr(0, 400));
-  CHECK_MESSAGE(c.err.find("6-thread limit") != std::string::npos, "stderr was: ",
-                c.err.substr(0, 400));
+  CHECK_MESSAGE(c.err.find("6-thread limit") != std::string::npos,
+                "stderr was: ", c.err.substr(0, 400));
 }

@@ -43,9 +43,9 @@ GRADED_TEST("sysmon: a goroutine in a call shows as syscall and is no deadlock",
   std::atomic<int> in_progress{-1};
   std::atomic<bool> stop{false};
   // A plain thread asks the runtime (snapshot) whether main is in its call,
-  // then writes; it gives up after 10 s (then the test fails).
+  // then writes; it gives up after 5 s (then the test fails).
   std::thread writer([&] {
-    auto until = std::chrono::steady_clock::now() + 10s;
+    auto until = std::chrono::steady_clock::now() + 5s;
     while (!stop && std::chrono::steady_clock::now() < until) {
       gort::debug::Snapshot s = gort::debug::snapshot();
       for (const auto& g : s.goroutines) {
@@ -63,8 +63,9 @@ GRADED_TEST("sysmon: a goroutine in a call shows as syscall and is no deadlock",
   gort::run([&] { got = gort::syscall(read_byte, pipe.r); }, {.procs = 1});
   stop = true;
   writer.join();
-  CHECK_MESSAGE(seen.load(), "debug::snapshot() never showed goroutine 1 in status syscall "
-                             "while it was blocked in gort::syscall(read)");
+  CHECK_MESSAGE(seen.load(),
+                "debug::snapshot() never showed goroutine 1 in status syscall "
+                "while it was blocked in gort::syscall(read)");
   CHECK_MESSAGE(in_progress.load() == 1, "syscalls_in_progress() was ", in_progress.load(),
                 " while one goroutine was inside its call");
   CHECK(got == 'x');
@@ -73,7 +74,7 @@ GRADED_TEST("sysmon: a goroutine in a call shows as syscall and is no deadlock",
 GRADED_TEST("sysmon: it retakes while work waits and sleeps when the program idles", 10,
             "Task 5: sysmon's rounds") {
   lab05::Pipe pipe;
-  lab05::Watchdog dog(10s, [&] { pipe.put('!'); });
+  lab05::Watchdog dog(5s, [&] { pipe.put('!'); });
   gort::debug::Stats busy, idle_start, idle_end;
   std::int64_t cpu = 0, wall = 0;
   gort::run(
@@ -101,8 +102,9 @@ GRADED_TEST("sysmon: it retakes while work waits and sleeps when the program idl
       },
       {.procs = 1});
   dog.disarm();
-  REQUIRE_MESSAGE(!dog.fired(), "the blocked reader's P was never retaken (sysmon must run its "
-                                "rounds while a P is in a call)");
+  REQUIRE_MESSAGE(!dog.fired(),
+                  "the blocked reader's P was never retaken (sysmon must run its "
+                  "rounds while a P is in a call)");
   CHECK_MESSAGE(busy.retakes >= 1, "Stats::retakes is ", busy.retakes);
   std::uint64_t rounds = idle_end.sysmon_rounds - idle_start.sysmon_rounds;
   CHECK_MESSAGE(rounds <= 100, "sysmon ran ", rounds, " rounds during 300 ms with every P idle: ",
@@ -128,7 +130,7 @@ GRADED_TEST("sysmon: a goroutine spinning through runtime calls does not starve 
         });
         gort::go([&] {  // runs first (runnext); never blocks, never yields
           gort::Chan<int> c(1);
-          auto give_up = std::chrono::steady_clock::now() + 10s;
+          auto give_up = std::chrono::steady_clock::now() + 5s;
           while (!other_ran.load()) {
             c.send(1);
             c.recv();
@@ -143,10 +145,11 @@ GRADED_TEST("sysmon: a goroutine spinning through runtime calls does not starve 
         st = gort::debug::stats();
       },
       {.procs = 1});
-  CHECK_MESSAGE(!gave_up, "a goroutine doing channel operations that never block kept the only "
-                          "P for 10 s while another waited: sysmon must request_preempt a P "
-                          "whose goroutine has run for 10 ms (the channel operation is the "
-                          "scheduling point that honours it)");
+  CHECK_MESSAGE(!gave_up,
+                "a goroutine doing channel operations that never block kept the only "
+                "P for 5 s while another waited: sysmon must request_preempt a P "
+                "whose goroutine has run for 10 ms (the channel operation is the "
+                "scheduling point that honours it)");
   CHECK(other_ran.load());
   CHECK_MESSAGE(st.preemptions >= 1, "Stats::preemptions is ", st.preemptions);
 }

@@ -85,6 +85,7 @@ struct Stats {
   std::uint64_t retakes = 0;             ///< Ps sysmon took from a goroutine stuck in a call
   std::uint64_t preemptions = 0;         ///< goroutines that yielded because sysmon asked
   std::uint64_t sysmon_rounds = 0;       ///< rounds of sysmon's policy (its wake-ups)
+
   int procs = 0;  ///< number of Ps
 };
 
