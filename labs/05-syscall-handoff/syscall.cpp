@@ -20,18 +20,11 @@
 
 namespace gort::rt {
 
-namespace {
-
-// Suggested state (keep it, change it, as you like):
-[[maybe_unused]] std::atomic<int> in_syscall{0};  // goroutines inside a call
-
-}  // namespace
-
 // ---- Task 1: entering a call, and the fast way out ------------------------
 
 void entersyscall() noexcept {
-  // TODO(lab 05, task 1): count the call (sched.n_syscalls) and the
-  // goroutine in it (in_syscall); G running -> syscall (cas_status); bump
+  // TODO(lab 05, task 1): count the call (bump(p->n_syscalls)); G running
+  // -> syscall (cas_status); bump
   // the P's syscalltick; let go of the P (m->p and p->m null) but remember
   // it in m->oldp; then, last, publish P status syscall (release): from
   // that store on sysmon may take the P.
@@ -40,16 +33,16 @@ void entersyscall() noexcept {
 void exitsyscall() noexcept {
   // TODO(lab 05, task 1): fast path — CAS the old P from syscall to
   // running: if it works the P is ours again (re-link m->p / p->m, count
-  // sched.n_syscall_fast_exits), G syscall -> running, done.
+  // bump(p->n_syscall_fast_exits)), G syscall -> running, done.
   // TODO(lab 05, task 2): else take an idle P (pidle_get under sched.lock,
   // acquirep); else the slow path on g0 (mcall): G syscall -> runnable on
   // the global queue (globrunq_put_batch), or run it at once if a P came
   // free, and park the M with stopm so the next hand-off reuses its thread.
-  // Do not forget in_syscall on every way out.
 }
 
 int syscalls_in_progress() noexcept {
-  // TODO(lab 05, task 2): the number of goroutines inside a call.
+  // TODO(lab 05, task 2): the number of goroutines inside a call (a count
+  // you keep, or the Gs in status syscall counted under sched.allg_lock).
   return 0;
 }
 

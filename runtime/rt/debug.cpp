@@ -123,6 +123,8 @@ debug::Stats collect_stats() noexcept {
     exited += p.n_exited.load(std::memory_order_relaxed);
     s.context_switches += p.n_switches.load(std::memory_order_relaxed);
     s.steals += p.n_steals.load(std::memory_order_relaxed);
+    s.syscalls += p.n_syscalls.load(std::memory_order_relaxed);  // Lab 05
+    s.syscall_fast_exits += p.n_syscall_fast_exits.load(std::memory_order_relaxed);
   }
   s.goroutines_live = s.goroutines_created >= exited ? s.goroutines_created - exited : 0;
   s.handoffs = sched.n_handoffs.load(std::memory_order_relaxed);
@@ -131,8 +133,6 @@ debug::Stats collect_stats() noexcept {
   s.global_runq_puts = sched.n_global_puts.load(std::memory_order_relaxed);
   s.timer_wakeups = sched.n_timer_wakeups.load(std::memory_order_relaxed);
   s.slices_ended = sched.n_slice_ends.load(std::memory_order_relaxed);
-  s.syscalls = sched.n_syscalls.load(std::memory_order_relaxed);
-  s.syscall_fast_exits = sched.n_syscall_fast_exits.load(std::memory_order_relaxed);
   s.retakes = sched.n_retakes.load(std::memory_order_relaxed);
   s.preemptions = sched.n_preemptions.load(std::memory_order_relaxed);
   s.sysmon_rounds = sched.n_sysmon_rounds.load(std::memory_order_relaxed);

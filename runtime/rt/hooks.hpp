@@ -48,16 +48,15 @@ void netpoll_reset() noexcept;
 /// Called by the running goroutine (gort::syscall) before a call that may
 /// block: G running → syscall, P running → syscall, the M lets go of its P
 /// but remembers it (m->oldp), and the P's syscalltick is bumped. No
-/// hand-off: sysmon retakes the P if the call lasts. Counts Stats::syscalls.
-/// Never blocks. Default (starter): nothing — the M keeps its P.
+/// hand-off: sysmon retakes the P if the call lasts. Counts Stats::syscalls
+/// (bump(p->n_syscalls)). Never blocks. Default (starter): nothing — the M keeps its P.
 void entersyscall() noexcept;
 
 /// Called by the goroutine (on its own stack) after the call returned:
 /// takes back the old P if sysmon did not retake it (fast path, counted in
-/// Stats::syscall_fast_exits), else an idle P, else (slow path, on g0) puts
-/// the goroutine on the global queue and parks the M on the idle-M list for
-/// reuse. Returns with the goroutine running on an M holding a P. Default:
-/// nothing.
+/// Stats::syscall_fast_exits: bump(p->n_syscall_fast_exits)), else an idle P, else (slow path, on
+/// g0) puts the goroutine on the global queue and parks the M on the idle-M list for reuse. Returns
+/// with the goroutine running on an M holding a P. Default: nothing.
 void exitsyscall() noexcept;
 
 /// Like entersyscall for a call known to block long (gort::syscall_block):
@@ -72,8 +71,10 @@ void entersyscall_block() noexcept;
 /// sched.lock; may start a thread (fatal error past the thread limit).
 void handoffp(P* p);
 
-/// Number of goroutines currently inside a system call (they can wake
-/// others, so they rule out a deadlock). Any thread. Default: 0.
+/// Number of goroutines currently inside a system call, i.e. in
+/// GStatus::syscall (they can wake others, so they rule out a deadlock).
+/// Any thread; may take allg_lock (never call it holding allg_lock). Not on
+/// the hot path: the deadlock check, teardown, tests. Default: 0.
 int syscalls_in_progress() noexcept;
 
 /// One round of sysmon's policy, on the sysmon thread (no M, no P), at

@@ -112,8 +112,10 @@ struct alignas(64) P {
   std::atomic<G*> runq[kRunqSize] = {};     ///< the ring
 
   // Lab 05: system calls and preemption.
-  std::atomic<std::uint32_t> syscalltick{0};  ///< bumped at each entersyscall and retake
-  std::atomic<bool> preempt{false};           ///< sysmon asks its goroutine to yield
+  std::atomic<std::uint32_t> syscalltick{0};           ///< bumped at each entersyscall and retake
+  std::atomic<bool> preempt{false};                    ///< sysmon asks its goroutine to yield
+  std::atomic<std::uint64_t> n_syscalls{0};            ///< calls entered on it (owner: bump())
+  std::atomic<std::uint64_t> n_syscall_fast_exits{0};  ///< calls that took it back (bump())
 };
 
 /// Adds one to a counter only its owner writes: a relaxed load and store

@@ -528,9 +528,7 @@ int run_main(int (*main_fn)(void*), void* arg, const Config& cfg) {
       sched.n_netpoll_wakeups.store(0);
       sched.n_timer_wakeups.store(0);
       sched.n_slice_ends.store(0);
-      sched.n_syscalls.store(0);  // Lab 05
-      sched.n_syscall_fast_exits.store(0);
-      sched.n_retakes.store(0);
+      sched.n_retakes.store(0);  // Lab 05
       sched.n_preemptions.store(0);
       sched.n_sysmon_rounds.store(0);
       sched.max_threads = max_threads;

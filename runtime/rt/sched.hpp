@@ -198,11 +198,10 @@ struct Sched {
   std::atomic<std::uint64_t> n_slice_ends{0};     ///< runnext chains cut by the slice bound
 
   // ---- Lab 05: system calls and sysmon (rt/sysmon.hpp) ----
-  std::atomic<std::uint64_t> n_syscalls{0};            ///< entersyscall(_block) calls
-  std::atomic<std::uint64_t> n_syscall_fast_exits{0};  ///< exits that took their own P back
-  std::atomic<std::uint64_t> n_retakes{0};             ///< Ps sysmon took from a call
-  std::atomic<std::uint64_t> n_preemptions{0};         ///< yields sysmon asked for, honoured
-  std::atomic<std::uint64_t> n_sysmon_rounds{0};       ///< sysmon_tick calls
+  // (calls and fast exits are counted per P: P::n_syscalls, P::n_syscall_fast_exits)
+  std::atomic<std::uint64_t> n_retakes{0};        ///< Ps sysmon took from a call
+  std::atomic<std::uint64_t> n_preemptions{0};    ///< yields sysmon asked for, honoured
+  std::atomic<std::uint64_t> n_sysmon_rounds{0};  ///< sysmon_tick calls
   int max_threads = 0;  ///< OS threads allowed (Ms + sysmon): Config::max_threads
 };
 

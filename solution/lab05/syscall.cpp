@@ -28,8 +28,6 @@ namespace gort::rt {
 
 namespace {
 
-std::atomic<int> in_syscall{0};  // goroutines between entersyscall and exitsyscall
-
 /// The slow path of exitsyscall, on g0 (Go's exitsyscall0): gp's P was
 /// taken and no P is idle. gp goes to the global queue and m parks for reuse.
 G* exitsyscall0(M* m, G* gp) {
@@ -43,7 +41,6 @@ G* exitsyscall0(M* m, G* gp) {
       globrunq_put_batch(gp, gp, 1);
     }
   }
-  in_syscall.fetch_sub(1, std::memory_order_seq_cst);
   if (p != nullptr) {  // a P came free meanwhile: run gp on it
     acquirep(m, p);
     return gp;
@@ -56,10 +53,12 @@ G* exitsyscall0(M* m, G* gp) {
 P* reentersyscall(M* m) {
   G* gp = m->curg;
   P* p = m->p;
-  sched.n_syscalls.fetch_add(1, std::memory_order_relaxed);
-  in_syscall.fetch_add(1, std::memory_order_seq_cst);
+  bump(p->n_syscalls);
   cas_status(gp, GStatus::running, GStatus::syscall);
-  p->syscalltick.fetch_add(1, std::memory_order_relaxed);
+  // Only the P's holder writes syscalltick (sysmon, after a retake's CAS):
+  // no locked instruction needed.
+  p->syscalltick.store(p->syscalltick.load(std::memory_order_relaxed) + 1,
+                       std::memory_order_relaxed);
   // Detach before publishing the status: from the store on, sysmon may take
   // the P and give it to another M.
   m->p = nullptr;
@@ -93,7 +92,8 @@ int retake(SysmonState& s, std::int64_t now) {
       }
       PStatus expect = PStatus::syscall;
       if (p->status.compare_exchange_strong(expect, PStatus::idle, std::memory_order_acq_rel)) {
-        p->syscalltick.fetch_add(1, std::memory_order_relaxed);
+        p->syscalltick.store(p->syscalltick.load(std::memory_order_relaxed) + 1,
+                             std::memory_order_relaxed);
         sched.n_retakes.fetch_add(1, std::memory_order_relaxed);
         ++n;
         handoffp(p);
@@ -153,8 +153,7 @@ void exitsyscall() noexcept {
       oldp->status.compare_exchange_strong(expect, PStatus::running, std::memory_order_acq_rel)) {
     m->p = oldp;
     oldp->m = m;
-    sched.n_syscall_fast_exits.fetch_add(1, std::memory_order_relaxed);
-    in_syscall.fetch_sub(1, std::memory_order_seq_cst);
+    bump(oldp->n_syscall_fast_exits);
     cas_status(gp, GStatus::syscall, GStatus::running);
     return;
   }
@@ -167,7 +166,6 @@ void exitsyscall() noexcept {
     }
     if (p != nullptr) {
       acquirep(m, p);
-      in_syscall.fetch_sub(1, std::memory_order_seq_cst);
       cas_status(gp, GStatus::syscall, GStatus::running);
       return;
     }
@@ -176,7 +174,16 @@ void exitsyscall() noexcept {
   mcall(exitsyscall0);
 }
 
-int syscalls_in_progress() noexcept { return in_syscall.load(std::memory_order_seq_cst); }
+int syscalls_in_progress() noexcept {
+  // Counted when asked (rarely: the deadlock check, teardown) rather than
+  // kept in a shared counter that every call would bump twice.
+  int n = 0;
+  std::lock_guard<os::FutexMutex> lk(sched.allg_lock);
+  for (std::size_t i = 0, k = sched.allgs.size(); i < k; ++i) {
+    n += sched.allgs.at(i)->status.load(std::memory_order_relaxed) == GStatus::syscall;
+  }
+  return n;
+}
 
 void handoffp(P* p) {
   sched.n_handoffs.fetch_add(1, std::memory_order_relaxed);
