@@ -174,6 +174,25 @@ void sysmon_wake_slow() noexcept {
 
 void request_preempt(P* p) noexcept { p->preempt.store(true, std::memory_order_relaxed); }
 
+namespace {
+
+/// g0 half of a preemption (Go's gopreempt_m → goschedImpl): the goroutine
+/// goes to the global queue, so any P may take it and whatever waited on
+/// this P runs first.
+G* gopreempt_m(M* m, G* gp) {
+  (void)m;
+  cas_status(gp, GStatus::running, GStatus::runnable);
+  {
+    std::lock_guard<os::FutexMutex> lk(sched.lock);
+    gp->schedlink = nullptr;
+    globrunq_put_batch(gp, gp, 1);
+  }
+  wakep();
+  return nullptr;
+}
+
+}  // namespace
+
 void preempt_point() {
   P* p = current_p();
   if (p == nullptr || !p->preempt.load(std::memory_order_relaxed)) [[likely]]
@@ -181,7 +200,7 @@ void preempt_point() {
   if (current_g() == nullptr) return;
   p->preempt.store(false, std::memory_order_relaxed);
   sched.n_preemptions.fetch_add(1, std::memory_order_relaxed);
-  gosched();
+  mcall(gopreempt_m);
 }
 
 std::int64_t thread_cpu_ns(pid_t tid) noexcept {

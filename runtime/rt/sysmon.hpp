@@ -92,8 +92,9 @@ inline void sysmon_wake() noexcept {
 void request_preempt(P* p) noexcept;
 
 /// A scheduling point: if sysmon asked the running goroutine to yield, it
-/// yields now (gosched; counted in Stats::preemptions). Goroutines only,
-/// with no runtime lock held; a no-op elsewhere.
+/// yields now to the global queue, as Go's preempted goroutines do (counted
+/// in Stats::preemptions). Goroutines only, with no runtime lock held; a
+/// no-op elsewhere.
 void preempt_point();
 
 /// CPU time consumed so far by the kernel thread @p tid of this process (ns),

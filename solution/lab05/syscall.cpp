@@ -104,13 +104,17 @@ int retake(SysmonState& s, std::int64_t now) {
       std::uint64_t sw = p->n_switches.load(std::memory_order_relaxed);
       pid_t tid = running_tid(p);
       if (sw != rec.switches || tid != rec.tid || tid == 0) {
-        rec.switches = sw;
+        rec.switches = sw;  // it switched since last round: a new slice
         rec.tid = tid;
-        rec.cpu_at = tid ? thread_cpu_ns(tid) : 0;
+        rec.cpu_at = -1;  // read its thread's clock only if the slice lasts
         continue;
       }
       if (runq_empty(p) && sched.runq_size.load(std::memory_order_relaxed) == 0) continue;
       std::int64_t cpu = thread_cpu_ns(tid);
+      if (rec.cpu_at < 0) {
+        rec.cpu_at = cpu;
+        continue;
+      }
       if (cpu >= 0 && rec.cpu_at >= 0 && cpu - rec.cpu_at >= kForcePreemptNs) {
         request_preempt(p);
         rec.cpu_at = cpu;  // ask again only after another full slice
