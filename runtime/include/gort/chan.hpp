@@ -17,11 +17,14 @@
 // closed channel, panic ("panic: send on closed channel" /
 // "panic: close of closed channel", goroutine id, exit code 2). A goroutine
 // blocked in send() when the channel is closed panics too.
+// `for (T v : ch)` is Go's `for v := range ch`: it receives until the channel
+// is closed and drained (ChanIterator, gort::begin/end at the end of this file).
 // Every operation must run inside gort::run (std::logic_error otherwise).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <new>
 #include <optional>
 #include <stdexcept>
@@ -174,5 +177,55 @@ class Chan {
 
   detail::ChanCore* core_;
 };
+
+/// The iterator of `for (T v : ch)`, Go's `for v := range ch`: each step
+/// receives the next element (blocking as recv() does); the loop ends once the
+/// channel is closed and drained. An input iterator: it refers to the channel
+/// handle it was made from, which must outlive the loop (a temporary in the
+/// loop's head does).
+template <class T>
+class ChanIterator {
+ public:
+  using value_type = T;                              ///< the element type
+  using difference_type = std::ptrdiff_t;            ///< required of iterators; unused
+  using iterator_concept = std::input_iterator_tag;  ///< single pass
+
+  /// An iterator at the end (never dereference it).
+  ChanIterator() = default;
+  /// Receives the first element of @p ch (blocks until there is one or the
+  /// channel is closed and drained). Throws std::logic_error outside gort::run.
+  explicit ChanIterator(const Chan<T>& ch) : ch_(&ch) { cur_ = ch_->recv(); }
+
+  /// The element received last; valid until the next increment.
+  T& operator*() const { return *cur_; }
+  /// Receives the next element (blocks as recv() does).
+  ChanIterator& operator++() {
+    cur_ = ch_->recv();
+    return *this;
+  }
+  /// Same as prefix increment (an input iterator returns nothing useful).
+  void operator++(int) { ++*this; }
+  /// True once the channel was found closed and drained.
+  friend bool operator==(const ChanIterator& it, std::default_sentinel_t) noexcept {
+    return !it.cur_.has_value();
+  }
+
+ private:
+  const Chan<T>* ch_ = nullptr;
+  mutable std::optional<T> cur_;
+};
+
+/// Makes a Chan usable in a range-for: `for (int v : ch)` receives until the
+/// channel is closed and drained (Go's `for v := range ch`). Blocks for the
+/// first element. Throws std::logic_error outside gort::run.
+template <class T>
+ChanIterator<T> begin(const Chan<T>& ch) {
+  return ChanIterator<T>(ch);
+}
+/// The end of a range-for over a Chan (see begin()).
+template <class T>
+std::default_sentinel_t end(const Chan<T>&) noexcept {
+  return std::default_sentinel;
+}
 
 }  // namespace gort

@@ -342,3 +342,36 @@ TEST_CASE("run: nested or outside calls are clear errors") {
   });
   CHECK(nested_threw);
 }
+
+// `for (T v : ch)` (gort::begin/end in chan.hpp), Go's `for v := range ch`.
+TEST_CASE("chan range-for: every element once, in order, ends at close, break keeps the rest") {
+  gort::run(
+      [] {
+        gort::Chan<std::string> ch(4);
+        gort::go([ch] {
+          for (int i = 0; i < 1000; i++) ch.send(std::to_string(i));
+          ch.close();
+        });
+        int next = 0;
+        for (const std::string& v : ch) {
+          CHECK(v == std::to_string(next));
+          next++;
+        }
+        CHECK(next == 1000);  // nothing lost, nothing twice, and the loop ended
+
+        gort::Chan<int> closed(1);
+        closed.close();
+        int n = 0;
+        for (int v : closed) n += v + 1;
+        CHECK(n == 0);  // closed and empty: no iteration
+
+        gort::Chan<int> part(3);
+        for (int i = 1; i <= 3; i++) part.send(i);
+        for (int v : part) {
+          if (v == 2) break;
+        }
+        CHECK(part.recv() == 3);  // break stops receiving: 3 is still there
+      },
+      {.procs = 2});
+  CHECK_THROWS_AS((void)gort::begin(gort::Chan<int>(1)), std::logic_error);
+}
