@@ -227,5 +227,16 @@ template <class T>
 std::default_sentinel_t end(const Chan<T>&) noexcept {
   return std::default_sentinel;
 }
+/// begin() for a non-const handle: the same, and what lets std::ranges
+/// algorithms and views take a Chan (std::ranges::input_range).
+template <class T>
+ChanIterator<T> begin(Chan<T>& ch) {
+  return ChanIterator<T>(ch);
+}
+/// end() for a non-const handle (see begin()).
+template <class T>
+std::default_sentinel_t end(Chan<T>&) noexcept {
+  return std::default_sentinel;
+}
 
 }  // namespace gort

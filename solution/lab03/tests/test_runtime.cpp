@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <ranges>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -343,7 +344,11 @@ TEST_CASE("run: nested or outside calls are clear errors") {
   CHECK(nested_threw);
 }
 
-// `for (T v : ch)` (gort::begin/end in chan.hpp), Go's `for v := range ch`.
+// `for (T v : ch)` (gort::begin/end in chan.hpp), Go's `for v := range ch`;
+// a Chan is also a std::ranges::input_range.
+static_assert(std::input_iterator<gort::ChanIterator<std::string>>);
+static_assert(std::ranges::input_range<gort::Chan<int>>);
+static_assert(std::ranges::input_range<const gort::Chan<std::string>>);
 TEST_CASE("chan range-for: every element once, in order, ends at close, break keeps the rest") {
   gort::run(
       [] {
