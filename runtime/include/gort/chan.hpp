@@ -178,11 +178,14 @@ class Chan {
   detail::ChanCore* core_;
 };
 
-/// The iterator of `for (T v : ch)`, Go's `for v := range ch`: each step
-/// receives the next element (blocking as recv() does); the loop ends once the
-/// channel is closed and drained. An input iterator: it refers to the channel
-/// handle it was made from, which must outlive the loop (a temporary in the
-/// loop's head does).
+/// The iterator of `for (T v : ch)`, Go's `for v := range ch`: each element
+/// is received (blocking as recv() does) when the loop next looks at the
+/// iterator — compares it with the end or dereferences it — never by the
+/// increment itself, so a loop left by `break`, or a view such as
+/// `ch | std::views::take(n)`, takes no element it does not use. The loop
+/// ends once the channel is closed and drained. An input iterator: it refers
+/// to the channel handle it was made from, which must outlive the loop (a
+/// temporary in the loop's head does).
 template <class T>
 class ChanIterator {
  public:
@@ -192,32 +195,48 @@ class ChanIterator {
 
   /// An iterator at the end (never dereference it).
   ChanIterator() = default;
-  /// Receives the first element of @p ch (blocks until there is one or the
-  /// channel is closed and drained). Throws std::logic_error outside gort::run.
-  explicit ChanIterator(const Chan<T>& ch) : ch_(&ch) { cur_ = ch_->recv(); }
+  /// An iterator over what @p ch receives; receives nothing yet.
+  explicit ChanIterator(const Chan<T>& ch) : ch_(&ch), pending_(true) {}
 
-  /// The element received last; valid until the next increment.
-  T& operator*() const { return *cur_; }
-  /// Receives the next element (blocks as recv() does).
+  /// The current element, received first if it was not yet (blocks until
+  /// one arrives). Undefined at the end, like any iterator. Throws
+  /// std::logic_error outside gort::run.
+  T& operator*() const {
+    fill();
+    return *cur_;
+  }
+  /// Moves past the current element; the next one is received when needed.
   ChanIterator& operator++() {
-    cur_ = ch_->recv();
+    fill();  // `++it; ++it;` skips an element, as on any input range
+    cur_.reset();
+    pending_ = true;
     return *this;
   }
   /// Same as prefix increment (an input iterator returns nothing useful).
   void operator++(int) { ++*this; }
-  /// True once the channel was found closed and drained.
-  friend bool operator==(const ChanIterator& it, std::default_sentinel_t) noexcept {
+  /// True once the channel is closed and drained; receives the current
+  /// element first if it was not yet (so this blocks until one arrives or
+  /// the channel is closed). Throws std::logic_error outside gort::run.
+  friend bool operator==(const ChanIterator& it, std::default_sentinel_t) {
+    it.fill();
     return !it.cur_.has_value();
   }
 
  private:
+  void fill() const {
+    if (pending_) {
+      cur_ = ch_->recv();
+      pending_ = false;
+    }
+  }
   const Chan<T>* ch_ = nullptr;
-  mutable std::optional<T> cur_;
+  mutable std::optional<T> cur_;  ///< the current element; empty at the end
+  mutable bool pending_ = false;  ///< the current element is still to be received
 };
 
 /// Makes a Chan usable in a range-for: `for (int v : ch)` receives until the
-/// channel is closed and drained (Go's `for v := range ch`). Blocks for the
-/// first element. Throws std::logic_error outside gort::run.
+/// channel is closed and drained (Go's `for v := range ch`; see ChanIterator).
+/// Never blocks itself: the loop blocks when it looks for the first element.
 template <class T>
 ChanIterator<T> begin(const Chan<T>& ch) {
   return ChanIterator<T>(ch);

@@ -376,7 +376,19 @@ TEST_CASE("chan range-for: every element once, in order, ends at close, break ke
           if (v == 2) break;
         }
         CHECK(part.recv() == 3);  // break stops receiving: 3 is still there
+
+        // A view that stops early takes no element it does not use (the
+        // increment past the last one taken receives nothing).
+        gort::Chan<int> many(10);
+        for (int i = 0; i < 10; i++) many.send(i);
+        int sum = 0;
+        for (int v : many | std::views::take(3)) sum += v;
+        CHECK(sum == 0 + 1 + 2);
+        CHECK(many.size() == 7);
+        CHECK(many.recv() == 3);
       },
       {.procs = 2});
-  CHECK_THROWS_AS((void)gort::begin(gort::Chan<int>(1)), std::logic_error);
+  gort::Chan<int> outside(1);
+  auto it = gort::begin(outside);  // receives nothing yet
+  CHECK_THROWS_AS((void)(it == std::default_sentinel), std::logic_error);
 }
