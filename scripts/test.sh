@@ -69,7 +69,7 @@ step_handout() { scripts/check-handout.sh "$B/handout-check"; }
 step_consumer() { scripts/check-consumer.sh "$B/dev"; }
 variant() { # dir label-regex cmake-options...
   local dir=$1 labels=$2; shift 2
-  scripts/build.sh "$dir" all -DGORT_VERIFY_MUTANTS=OFF -DGORT_BUILD_DOCS=OFF "$@" &&
+  scripts/build.sh "$dir" all -DGORT_VERIFY_MUTANTS=OFF -DGORT_BUILD_DOCS=OFF -DGORT_BUILD_EXAMPLES=OFF "$@" &&
     ctest_in "$dir" -L "$labels" -LE stress
 }
 step_fcontext() { variant "$B/fcontext" 'reference|solution|harness' -DGORT_SWITCH_BACKEND=fcontext; }

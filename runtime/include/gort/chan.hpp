@@ -17,11 +17,14 @@
 // closed channel, panic ("panic: send on closed channel" /
 // "panic: close of closed channel", goroutine id, exit code 2). A goroutine
 // blocked in send() when the channel is closed panics too.
+// `for (T v : ch)` is Go's `for v := range ch`: it receives until the channel
+// is closed and drained (ChanIterator, gort::begin/end at the end of this file).
 // Every operation must run inside gort::run (std::logic_error otherwise).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <new>
 #include <optional>
 #include <stdexcept>
@@ -174,5 +177,85 @@ class Chan {
 
   detail::ChanCore* core_;
 };
+
+/// The iterator of `for (T v : ch)`, Go's `for v := range ch`: each element
+/// is received (blocking as recv() does) when the loop next looks at the
+/// iterator — compares it with the end or dereferences it — never by the
+/// increment itself, so a loop left by `break`, or a view such as
+/// `ch | std::views::take(n)`, takes no element it does not use. The loop
+/// ends once the channel is closed and drained. An input iterator: it refers
+/// to the channel handle it was made from, which must outlive the loop (a
+/// temporary in the loop's head does).
+template <class T>
+class ChanIterator {
+ public:
+  using value_type = T;                              ///< the element type
+  using difference_type = std::ptrdiff_t;            ///< required of iterators; unused
+  using iterator_concept = std::input_iterator_tag;  ///< single pass
+
+  /// An iterator at the end (never dereference it).
+  ChanIterator() = default;
+  /// An iterator over what @p ch receives; receives nothing yet.
+  explicit ChanIterator(const Chan<T>& ch) : ch_(&ch), pending_(true) {}
+
+  /// The current element, received first if it was not yet (blocks until
+  /// one arrives). Undefined at the end, like any iterator. Throws
+  /// std::logic_error outside gort::run.
+  T& operator*() const {
+    fill();
+    return *cur_;
+  }
+  /// Moves past the current element; the next one is received when needed.
+  ChanIterator& operator++() {
+    fill();  // `++it; ++it;` skips an element, as on any input range
+    cur_.reset();
+    pending_ = true;
+    return *this;
+  }
+  /// Same as prefix increment (an input iterator returns nothing useful).
+  void operator++(int) { ++*this; }
+  /// True once the channel is closed and drained; receives the current
+  /// element first if it was not yet (so this blocks until one arrives or
+  /// the channel is closed). Throws std::logic_error outside gort::run.
+  friend bool operator==(const ChanIterator& it, std::default_sentinel_t) {
+    it.fill();
+    return !it.cur_.has_value();
+  }
+
+ private:
+  void fill() const {
+    if (pending_) {
+      cur_ = ch_->recv();
+      pending_ = false;
+    }
+  }
+  const Chan<T>* ch_ = nullptr;
+  mutable std::optional<T> cur_;  ///< the current element; empty at the end
+  mutable bool pending_ = false;  ///< the current element is still to be received
+};
+
+/// Makes a Chan usable in a range-for: `for (int v : ch)` receives until the
+/// channel is closed and drained (Go's `for v := range ch`; see ChanIterator).
+/// Never blocks itself: the loop blocks when it looks for the first element.
+template <class T>
+ChanIterator<T> begin(const Chan<T>& ch) {
+  return ChanIterator<T>(ch);
+}
+/// The end of a range-for over a Chan (see begin()).
+template <class T>
+std::default_sentinel_t end(const Chan<T>&) noexcept {
+  return std::default_sentinel;
+}
+/// begin() for a non-const handle: the same, and what lets std::ranges
+/// algorithms and views take a Chan (std::ranges::input_range).
+template <class T>
+ChanIterator<T> begin(Chan<T>& ch) {
+  return ChanIterator<T>(ch);
+}
+/// end() for a non-const handle (see begin()).
+template <class T>
+std::default_sentinel_t end(Chan<T>&) noexcept {
+  return std::default_sentinel;
+}
 
 }  // namespace gort

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <ranges>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -341,4 +342,53 @@ TEST_CASE("run: nested or outside calls are clear errors") {
     }
   });
   CHECK(nested_threw);
+}
+
+// `for (T v : ch)` (gort::begin/end in chan.hpp), Go's `for v := range ch`;
+// a Chan is also a std::ranges::input_range.
+static_assert(std::input_iterator<gort::ChanIterator<std::string>>);
+static_assert(std::ranges::input_range<gort::Chan<int>>);
+static_assert(std::ranges::input_range<const gort::Chan<std::string>>);
+TEST_CASE("chan range-for: every element once, in order, ends at close, break keeps the rest") {
+  gort::run(
+      [] {
+        gort::Chan<std::string> ch(4);
+        gort::go([ch] {
+          for (int i = 0; i < 1000; i++) ch.send(std::to_string(i));
+          ch.close();
+        });
+        int next = 0;
+        for (const std::string& v : ch) {
+          CHECK(v == std::to_string(next));
+          next++;
+        }
+        CHECK(next == 1000);  // nothing lost, nothing twice, and the loop ended
+
+        gort::Chan<int> closed(1);
+        closed.close();
+        int n = 0;
+        for (int v : closed) n += v + 1;
+        CHECK(n == 0);  // closed and empty: no iteration
+
+        gort::Chan<int> part(3);
+        for (int i = 1; i <= 3; i++) part.send(i);
+        for (int v : part) {
+          if (v == 2) break;
+        }
+        CHECK(part.recv() == 3);  // break stops receiving: 3 is still there
+
+        // A view that stops early takes no element it does not use (the
+        // increment past the last one taken receives nothing).
+        gort::Chan<int> many(10);
+        for (int i = 0; i < 10; i++) many.send(i);
+        int sum = 0;
+        for (int v : many | std::views::take(3)) sum += v;
+        CHECK(sum == 0 + 1 + 2);
+        CHECK(many.size() == 7);
+        CHECK(many.recv() == 3);
+      },
+      {.procs = 2});
+  gort::Chan<int> outside(1);
+  auto it = gort::begin(outside);  // receives nothing yet
+  CHECK_THROWS_AS((void)(it == std::default_sentinel), std::logic_error);
 }

@@ -1,0 +1,41 @@
+// Go by Example, "Tickers", on gort (the Go original: tickers.go). A
+// gort::Ticker sends the time on its channel every period until stopped; a
+// goroutine prints the ticks until main tells it, on `done`, to return.
+// Compared with Go with the times masked.
+//
+// Reads worse than Go: `case <-done: return` cannot be written inside the
+// handler (a `return` there leaves the lambda, not the goroutine), so the
+// loop tests the index select returns: case 0 is the done case. And there is
+// no fmt for a time_point: it is printed as milliseconds on the steady clock.
+#include <chrono>
+#include <cstdio>
+#include <optional>
+
+#include "gort/gort.hpp"
+
+using namespace std::chrono_literals;
+using TimePoint = std::chrono::steady_clock::time_point;
+
+int main() {
+  return gort::run([] {
+    gort::Ticker ticker(100ms);
+    gort::Chan<bool> done;
+
+    gort::go([ticker, done] {
+      for (;;) {
+        int chosen = gort::select(
+            gort::recv(done),  // no handler: the value is dropped
+            gort::recv(ticker.c(), [](std::optional<TimePoint> t) {
+              auto ms = std::chrono::duration<double, std::milli>(t->time_since_epoch());
+              std::printf("Tick at %.3f ms\n", ms.count());
+            }));
+        if (chosen == 0) return;
+      }
+    });
+
+    gort::sleep_for(350ms);
+    ticker.stop();
+    done.send(true);
+    std::printf("Ticker stopped\n");
+  });
+}
