@@ -16,6 +16,7 @@
 #include "gort/gort.hpp"
 #include "rt/runq.hpp"
 #include "rt/sched.hpp"
+#include "rt/steal.hpp"
 
 #if defined(GORT_TSAN)
 // snapshot() peeks at fields their owners write without synchronisation (a
@@ -131,6 +132,11 @@ debug::Stats collect_stats() noexcept {
   s.global_runq_puts = sched.n_global_puts.load(std::memory_order_relaxed);
   s.timer_wakeups = sched.n_timer_wakeups.load(std::memory_order_relaxed);
   s.slices_ended = sched.n_slice_ends.load(std::memory_order_relaxed);
+  s.steal_attempts = steal_stats.attempts.load(std::memory_order_relaxed);
+  s.steal_batches = steal_stats.batches.load(std::memory_order_relaxed);
+  s.spinning_peak =
+      static_cast<std::uint64_t>(steal_stats.spinning_peak.load(std::memory_order_relaxed));
+  s.spinner_wakeups = steal_stats.spinner_wakeups.load(std::memory_order_relaxed);
   return s;
 }
 }  // namespace rt

@@ -3,8 +3,9 @@
 //
 // Each has a benign default that keeps the runtime correct on its own —
 // Lab 01–03 tests never depend on a later lab: the netpoll hooks in the Lab 04
-// starter (labs/04-netpoll/netpoll.cpp), the others in runtime/rt/
-// syscall_stub.cpp and steal_stub.cpp until their labs move them.
+// starter (labs/04-netpoll/netpoll.cpp), steal_work in the Lab 06 starter
+// (labs/06-work-stealing/steal.cpp), the syscall hooks in runtime/rt/
+// syscall_stub.cpp until Lab 05 moves them.
 //
 // find_runnable calls them in Go's order: local → global → netpoll → steal.
 #pragma once
@@ -55,10 +56,10 @@ int syscalls_in_progress() noexcept;
 
 /// Called by a spinning M holding @p p whose own queues and the global queue
 /// are empty: tries to take runnable Gs from other Ps. Returns one G to run
-/// (others it took go to @p p's ring) or nullptr. Default: takes ONE G from
-/// the head of a random other P's ring (never its runnext), so work spreads
-/// over Ps before Lab 06 (which steals half, in random coprime order, and
-/// runs the victims' timers).
+/// (others it took go to @p p's ring) or nullptr. The Lab 06 starter's
+/// default takes ONE G from the head of a random other P's ring (never its
+/// runnext), so work spreads over Ps before Lab 06 (which steals half, in
+/// random coprime order, runnext last; rt/steal.hpp).
 G* steal_work(P* p);
 
 }  // namespace gort::rt

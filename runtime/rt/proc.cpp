@@ -43,6 +43,7 @@
 #include "rt/hooks.hpp"
 #include "rt/runq.hpp"
 #include "rt/sched.hpp"
+#include "rt/steal.hpp"
 #include "rt/timers.hpp"
 
 namespace gort::rt {
@@ -520,6 +521,7 @@ int run_main(int (*main_fn)(void*), void* arg, const Config& cfg) {
       sched.n_netpoll_wakeups.store(0);
       sched.n_timer_wakeups.store(0);
       sched.n_slice_ends.store(0);
+      steal_reset(procs);  // Lab 06's counters and steal order
       sched.stack_size = ss;
       std::unique_ptr<P[]> allp(new P[static_cast<std::size_t>(procs)]);
       std::unique_ptr<SliceClock[]> slices(new SliceClock[static_cast<std::size_t>(procs)]);

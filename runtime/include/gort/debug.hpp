@@ -79,6 +79,15 @@ struct Stats {
   /// Chains of runnext hand-offs (e.g. a channel ping-pong) made to give up
   /// their P after sharing one time slice for about 10 ms
   std::uint64_t slices_ended = 0;
+  // ---- Lab 06: work stealing (steals above counts the Gs taken) ----
+  /// Searches of other Ps' queues (steal_work calls by spinning Ms)
+  std::uint64_t steal_attempts = 0;
+  /// Searches that took something: steals / steal_batches is the mean batch
+  std::uint64_t steal_batches = 0;
+  /// Most Ms spinning (searching for work) at once
+  std::uint64_t spinning_peak = 0;
+  /// Ms started by a spinning M that found work and was the last spinner
+  std::uint64_t spinner_wakeups = 0;
   int procs = 0;  ///< number of Ps
 };
 
