@@ -117,4 +117,17 @@ bool reset_spinning(M* m) {
   return false;
 }
 
+bool check_runqs() {
+  // TODO(lab 06, task 3): Go's checkRunqsNoP: also look at every P's
+  // runnext (runq_empty), now that steal_work takes runnext Gs. Until then,
+  // the pre-Lab 06 re-check: the global queue and the rings only (runnext
+  // must not count while nothing steals it, or an M would loop forever
+  // between this re-check and a steal that never takes the G).
+  if (sched.runq_size.load(std::memory_order_seq_cst) > 0) return true;
+  for (int i = 0; i < sched.gomaxprocs; ++i) {
+    if (runq_len(&sched.allp[i]) > 0) return true;
+  }
+  return false;
+}
+
 }  // namespace gort::rt

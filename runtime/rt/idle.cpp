@@ -206,17 +206,6 @@ bool timer_due() {
   return t != INT64_MAX && t <= nanotime();
 }
 
-/// Any runnable G anywhere (global queue, rings, runnext slots)? Racy
-/// re-check (Go's checkRunqsNoP); a runnext G counts: a busy P's owner may
-/// never come back for it (it spins in a loop), so a thief must (Lab 06).
-bool any_work() {
-  if (sched.runq_size.load(std::memory_order_seq_cst) > 0) return true;
-  for (int i = 0; i < sched.gomaxprocs; ++i) {
-    if (!runq_empty(&sched.allp[i])) return true;
-  }
-  return false;
-}
-
 /// wakep; true if it started an M (startm may still find the P gone).
 bool try_wakep() {
   if (sched.gomaxprocs == 1) return false;
@@ -440,7 +429,7 @@ top:
   }
   // Re-check after dropping the P and the spinning count: work that arrived
   // meanwhile may have been submitted by someone who counted on us.
-  if (any_work() || timer_due()) {
+  if (check_runqs() || timer_due()) {
     P* p2;
     {
       std::lock_guard<os::FutexMutex> lk(sched.lock);

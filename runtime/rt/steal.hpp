@@ -95,6 +95,15 @@ bool begin_spinning(M* m);
 /// wake anyone. Returns false if m was not spinning.
 bool reset_spinning(M* m);
 
+/// Called by find_runnable after an M gave up its P and stopped spinning,
+/// before it sleeps (Go's checkRunqsNoP): true if some G is runnable that
+/// this M could take — on the global queue, in any P's ring, or in any P's
+/// runnext (which steal_work takes on its last pass, so a runnext G of a P
+/// whose goroutine never yields would otherwise be stranded). A producer
+/// that saw a spinner did not wake anyone; this re-check is what covers it.
+/// Racy reads only; any M, without a P.
+bool check_runqs();
+
 // ---- provided --------------------------------------------------------------
 
 /// Test probe, null in normal runs: called by steal_runnext_pause with the

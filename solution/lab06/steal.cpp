@@ -117,4 +117,12 @@ bool reset_spinning(M* m) {
   return sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst) == 1;
 }
 
+bool check_runqs() {
+  if (sched.runq_size.load(std::memory_order_seq_cst) > 0) return true;
+  for (int i = 0; i < sched.gomaxprocs; ++i) {
+    if (!runq_empty(&sched.allp[i])) return true;
+  }
+  return false;
+}
+
 }  // namespace gort::rt
