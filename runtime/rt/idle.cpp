@@ -208,7 +208,7 @@ bool timer_due() {
 
 /// wakep; true if it started an M (startm may still find the P gone).
 bool try_wakep() {
-  if (sched.gomaxprocs == 1) return false;
+  if (sched.gomaxprocs == 1 || !sched.main_started.load(std::memory_order_relaxed)) return false;
     // StoreLoad barrier between publishing the work and reading npidle /
     // nmspinning; pairs with the re-check in find_runnable.
 #if defined(GORT_TSAN)

@@ -67,6 +67,7 @@ struct MainClosure {
 
 void main_entry(void* c) {
   auto* mc = static_cast<MainClosure*>(c);
+  sched.main_started.store(true, std::memory_order_release);  // wakep may start Ms now
   sched.main_result = mc->fn(mc->arg);
 }
 
@@ -522,6 +523,7 @@ int run_main(int (*main_fn)(void*), void* arg, const Config& cfg) {
       sched.n_timer_wakeups.store(0);
       sched.n_slice_ends.store(0);
       steal_reset(procs);  // Lab 06's counters and steal order
+      sched.main_started.store(false);
       sched.stack_size = ss;
       std::unique_ptr<P[]> allp(new P[static_cast<std::size_t>(procs)]);
       std::unique_ptr<SliceClock[]> slices(new SliceClock[static_cast<std::size_t>(procs)]);
