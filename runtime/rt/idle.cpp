@@ -22,6 +22,9 @@
 //     (wake_for_timer), which parks again with the new time-out.
 //   * A chain of runnext hand-offs keeps its P for at most about kSliceNs
 //     (next_local_g; see sched.hpp): there is no preemption before Lab 05.
+// Lab 06 moves the policy into the student's steal.cpp (rt/steal.hpp):
+// begin_spinning (the limit), steal_work, reset_spinning (true: wake the next
+// searcher) and check_runqs (the re-check); the mechanism stays here.
 // The deadlock check (Go's checkdead) runs when the last M goes idle: if no
 // goroutine can be woken by anything — no timer, no I/O waiter, no syscall —
 // the program can never progress: report it and exit(2), never hang.
