@@ -23,10 +23,18 @@ inline constexpr long kSpawnCount = 1000000;
 inline constexpr long kSkynetSize = 1000000;
 inline constexpr long kSkynetDiv = 10;
 inline constexpr long kBlockedCount = 1000000;
+inline constexpr long kFibN = 35;       ///< fork-join fib(35) (Lab 06)
+inline constexpr long kFibCutoff = 20;  ///< below it, plain recursion
+
+/// Sequential Fibonacci, the leaves of the fork-join figure.
+[[gnu::noinline]] inline long fib_seq(long n) {
+  return n < 2 ? n : fib_seq(n - 1) + fib_seq(n - 2);
+}
 
 /// Every figure a benchmark program accepts, in the order the driver runs them.
-inline constexpr const char* kFigures[] = {"yield_1p",  "pingpong_1p", "pingpong_2p",   "spawn_1p",
-                                           "skynet_1p", "skynet_2p",   "mem_blocked_1m"};
+inline constexpr const char* kFigures[] = {"yield_1p",       "pingpong_1p", "pingpong_2p",
+                                           "spawn_1p",       "skynet_1p",   "skynet_2p",
+                                           "mem_blocked_1m", "fib_1p",      "fib_2p"};
 
 /// Processors a figure runs on: 1 for "*_1p", 2 for "*_2p", else 0 (default).
 inline int figure_procs(std::string_view name) {

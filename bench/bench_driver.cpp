@@ -49,6 +49,7 @@ const Target kTargets[] = {
     {"spawn_1p", "<= 100 ns per goroutine", 100},
     {"skynet_2p", "<= 0.5x Go's time", 0.5, "go"},
     {"mem_blocked_1m", "<= 4.5 KiB per goroutine", 4.5},
+    {"fib_2p", "<= 0.7x Go's time", 0.7, "go"},
 };
 
 bool run_one(const Impl& impl, const std::string& figure, double* value, std::string* unit) {

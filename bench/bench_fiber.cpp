@@ -171,6 +171,23 @@ double bench_blocked() {
   return double(after - before) / kBlockedCount / 1024.0;
 }
 
+long fib_fork(long n) {
+  if (n < kFibCutoff) return fib_seq(n);
+  long a = 0;
+  fibers::fiber child = spawn([&a, n] { a = fib_fork(n - 1); });
+  long b = fib_fork(n - 2);
+  child.join();
+  return a + b;
+}
+
+double bench_fib() {
+  auto start = std::chrono::steady_clock::now();
+  long f = fib_fork(kFibN);
+  double ns = ns_since(start);
+  check(f == 9227465, "fib(35)");
+  return ns / 1e6;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -196,6 +213,9 @@ int main(int argc, char** argv) {
     } else if (name == "mem_blocked_1m") {
       value = bench_blocked();
       unit = "KiB";
+    } else if (name == "fib_1p" || name == "fib_2p") {
+      value = bench_fib();
+      unit = "ms";
     } else {
       known = false;
     }

@@ -16,6 +16,9 @@
 //   skynet_*        1M goroutines in a 10-ary tree talking over unbuffered
 //                   channels: creation, parking and waking at scale.
 //   mem_blocked_1m  resident bytes per goroutine parked on a channel receive.
+//   fib_*           fork-join fib(35): a goroutine per call above a cutoff,
+//                   joined by a WaitGroup; all of it spawned from one P, so
+//                   on 2 Ps the second P has only what it steals (Lab 06).
 #include <gort/gort.hpp>
 
 #include "bench_common.hpp"
@@ -121,6 +124,28 @@ double bench_blocked() {
   return double(after - before) / kBlockedCount / 1024.0;
 }
 
+long fib_fork(long n) {
+  if (n < kFibCutoff) return fib_seq(n);
+  long a = 0;
+  gort::WaitGroup wg;
+  wg.add(1);
+  gort::go([&] {
+    a = fib_fork(n - 1);
+    wg.done();
+  });
+  long b = fib_fork(n - 2);
+  wg.wait();
+  return a + b;
+}
+
+double bench_fib() {
+  auto start = std::chrono::steady_clock::now();
+  long f = fib_fork(kFibN);
+  double ns = ns_since(start);
+  check(f == 9227465, "fib(35)");
+  return ns / 1e6;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -146,6 +171,9 @@ int main(int argc, char** argv) {
         } else if (name == "mem_blocked_1m") {
           value = bench_blocked();
           unit = "KiB";
+        } else if (name == "fib_1p" || name == "fib_2p") {
+          value = bench_fib();
+          unit = "ms";
         } else {
           known = false;
         }

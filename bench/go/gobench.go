@@ -114,6 +114,46 @@ func benchSkynet() float64 {
 	return float64(elapsed.Microseconds()) / 1000.0
 }
 
+const (
+	fibN      = 35
+	fibCutoff = 20
+)
+
+func fibSeq(n int64) int64 {
+	if n < 2 {
+		return n
+	}
+	return fibSeq(n-1) + fibSeq(n-2)
+}
+
+// fibFork is fork-join fib: a goroutine per call above the cutoff.
+func fibFork(n int64) int64 {
+	if n < fibCutoff {
+		return fibSeq(n)
+	}
+	var a int64
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		a = fibFork(n - 1)
+		wg.Done()
+	}()
+	b := fibFork(n - 2)
+	wg.Wait()
+	return a + b
+}
+
+func benchFib() float64 {
+	start := time.Now()
+	f := fibFork(fibN)
+	elapsed := time.Since(start)
+	if f != 9227465 {
+		fmt.Fprintf(os.Stderr, "fib: %d, want 9227465\n", f)
+		os.Exit(1)
+	}
+	return float64(elapsed.Microseconds()) / 1000.0
+}
+
 func rssBytes() int64 {
 	data, err := os.ReadFile("/proc/self/statm")
 	if err != nil {
@@ -148,7 +188,7 @@ func benchBlocked() float64 {
 
 func main() {
 	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: gort_bench_go FIGURE (yield_1p pingpong_1p pingpong_2p spawn_1p skynet_1p skynet_2p mem_blocked_1m)")
+		fmt.Fprintln(os.Stderr, "usage: gort_bench_go FIGURE (yield_1p pingpong_1p pingpong_2p spawn_1p skynet_1p skynet_2p mem_blocked_1m fib_1p fib_2p)")
 		os.Exit(2)
 	}
 	name := os.Args[1]
@@ -172,6 +212,8 @@ func main() {
 		value, unit = benchSkynet(), "ms"
 	case "mem_blocked_1m":
 		value, unit = benchBlocked(), "KiB"
+	case "fib_1p", "fib_2p":
+		value, unit = benchFib(), "ms"
 	default:
 		fmt.Fprintf(os.Stderr, "gort_bench_go: unknown figure %q\n", name)
 		os.Exit(2)

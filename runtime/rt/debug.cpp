@@ -16,6 +16,7 @@
 #include "gort/gort.hpp"
 #include "rt/runq.hpp"
 #include "rt/sched.hpp"
+#include "rt/steal.hpp"
 
 #if defined(GORT_TSAN)
 // snapshot() peeks at fields their owners write without synchronisation (a
@@ -136,6 +137,11 @@ debug::Stats collect_stats() noexcept {
   s.retakes = sched.n_retakes.load(std::memory_order_relaxed);
   s.preemptions = sched.n_preemptions.load(std::memory_order_relaxed);
   s.sysmon_rounds = sched.n_sysmon_rounds.load(std::memory_order_relaxed);
+  s.steal_attempts = steal_stats.attempts.load(std::memory_order_relaxed);
+  s.steal_batches = steal_stats.batches.load(std::memory_order_relaxed);
+  s.spinning_peak =
+      static_cast<std::uint64_t>(steal_stats.spinning_peak.load(std::memory_order_relaxed));
+  s.spinner_wakeups = steal_stats.spinner_wakeups.load(std::memory_order_relaxed);
   return s;
 }
 }  // namespace rt

@@ -4,8 +4,8 @@
 // Each has a benign default that keeps the runtime correct on its own —
 // Lab 01–03 tests never depend on a later lab: the netpoll hooks in the Lab 04
 // starter (labs/04-netpoll/netpoll.cpp), the system-call hooks in the Lab 05
-// starter (labs/05-syscall-handoff/syscall.cpp), steal_work in runtime/rt/
-// steal_stub.cpp until its lab moves it.
+// starter (labs/05-syscall-handoff/syscall.cpp), steal_work in the Lab 06
+// starter (labs/06-work-stealing/steal.cpp).
 //
 // find_runnable calls them in Go's order: local → global → netpoll → steal.
 #pragma once
@@ -91,10 +91,10 @@ std::int64_t sysmon_tick(SysmonState& s, std::int64_t now);
 
 /// Called by a spinning M holding @p p whose own queues and the global queue
 /// are empty: tries to take runnable Gs from other Ps. Returns one G to run
-/// (others it took go to @p p's ring) or nullptr. Default: takes ONE G from
-/// the head of a random other P's ring (never its runnext), so work spreads
-/// over Ps before Lab 06 (which steals half, in random coprime order, and
-/// runs the victims' timers).
+/// (others it took go to @p p's ring) or nullptr. The Lab 06 starter's
+/// default takes ONE G from the head of a random other P's ring (never its
+/// runnext), so work spreads over Ps before Lab 06 (which steals half, in
+/// random coprime order, runnext last; rt/steal.hpp).
 G* steal_work(P* p);
 
 }  // namespace gort::rt

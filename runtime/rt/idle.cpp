@@ -22,6 +22,9 @@
 //     (wake_for_timer), which parks again with the new time-out.
 //   * A chain of runnext hand-offs keeps its P for at most about kSliceNs
 //     (next_local_g; see sched.hpp): there is no preemption before Lab 05.
+// Lab 06 moves the policy into the student's steal.cpp (rt/steal.hpp):
+// begin_spinning (the limit), steal_work, reset_spinning (true: wake the next
+// searcher) and check_runqs (the re-check); the mechanism stays here.
 // The deadlock check (Go's checkdead) runs when the last M goes idle: if no
 // goroutine can be woken by anything — no timer, no I/O waiter, no syscall —
 // the program can never progress: report it and exit(2), never hang.
@@ -36,6 +39,7 @@
 #include "rt/runq.hpp"
 #include "rt/sched.hpp"
 #include "rt/sysmon.hpp"
+#include "rt/steal.hpp"
 #include "rt/timers.hpp"
 
 namespace gort::rt {
@@ -195,11 +199,13 @@ void stopm(M* m) {
 
 namespace {
 
-/// The M found work: stop spinning, and let another M take over the search.
+bool try_wakep();
+
+/// The M found work: stop spinning (the student's reset_spinning), and if it
+/// was the last spinner let another M take over the search (Lab 06).
 G* found(M* m, G* gp) {
-  if (m->spinning) {
-    m->spinning = false;
-    if (sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst) == 1) wakep();
+  if (m->spinning && reset_spinning(m) && try_wakep()) {
+    steal_stats.spinner_wakeups.fetch_add(1, std::memory_order_relaxed);
   }
   return gp;
 }
@@ -213,18 +219,9 @@ bool timer_due() {
   return t != INT64_MAX && t <= nanotime();
 }
 
-/// Any runnable G anywhere (rings and global queue)? Racy re-check.
-bool any_work() {
-  if (sched.runq_size.load(std::memory_order_seq_cst) > 0) return true;
-  for (int i = 0; i < sched.gomaxprocs; ++i) {
-    if (runq_len(&sched.allp[i]) > 0) return true;
-  }
-  return false;
-}
-
 /// wakep; true if it started an M (startm may still find the P gone).
 bool try_wakep() {
-  if (sched.gomaxprocs == 1) return false;
+  if (sched.gomaxprocs == 1 || !sched.main_started.load(std::memory_order_relaxed)) return false;
     // StoreLoad barrier between publishing the work and reading npidle /
     // nmspinning; pairs with the re-check in find_runnable.
 #if defined(GORT_TSAN)
@@ -239,6 +236,7 @@ bool try_wakep() {
   if (!sched.nmspinning.compare_exchange_strong(zero, 1, std::memory_order_seq_cst)) {
     return false;
   }
+  note_spinning();
   startm(nullptr, true);
   return true;
 }
@@ -246,6 +244,53 @@ bool try_wakep() {
 }  // namespace
 
 void wakep() { try_wakep(); }
+
+// ---- Lab 06: provided around the student's steal.cpp -----------------------
+
+StealStats steal_stats;
+
+namespace {
+RandomOrder the_steal_order;
+}  // namespace
+
+void RandomOrder::reset(std::uint32_t n) noexcept {
+  count = n;
+  ncoprimes = 0;
+  for (std::uint32_t c = 1; c <= n; ++c) {
+    std::uint32_t a = c, b = n;  // gcd(c, n)
+    while (b != 0) {
+      std::uint32_t r = a % b;
+      a = b;
+      b = r;
+    }
+    if (a == 1) coprimes[ncoprimes++] = c;
+  }
+}
+
+const RandomOrder& steal_order() noexcept { return the_steal_order; }
+
+void steal_reset(int procs) noexcept {
+  steal_stats.attempts.store(0);
+  steal_stats.batches.store(0);
+  steal_stats.spinning_peak.store(0);
+  steal_stats.spinner_wakeups.store(0);
+  the_steal_order.reset(static_cast<std::uint32_t>(procs));
+}
+
+void note_spinning() noexcept {
+  std::int32_t n = sched.nmspinning.load(std::memory_order_relaxed);
+  std::int32_t peak = steal_stats.spinning_peak.load(std::memory_order_relaxed);
+  while (n > peak &&
+         !steal_stats.spinning_peak.compare_exchange_weak(peak, n, std::memory_order_relaxed)) {
+  }
+}
+
+void steal_runnext_pause(P* victim) noexcept {
+  if (victim->status.load(std::memory_order_relaxed) == PStatus::running) ::usleep(3);
+  if (auto probe = steal_runnext_probe.load(std::memory_order_acquire)) [[unlikely]] {
+    probe(victim);
+  }
+}
 
 void wake_for_timer() {
   // Go's wakeNetPoller. An M blocked in the poller (Lab 04) sleeps until the
@@ -358,16 +403,19 @@ top:
     }
   }
 
-  // Lab 06: steal, while spinning (bounded number of spinners).
+  // Lab 06: steal, while spinning (the student's begin_spinning bounds the
+  // number of spinners). The ring is empty here: whatever is in it after a
+  // successful steal_work came with the stolen G.
   if (sched.gomaxprocs > 1) {
-    if (!m->spinning && 2 * sched.nmspinning.load(std::memory_order_relaxed) <
-                            sched.gomaxprocs - sched.npidle.load(std::memory_order_relaxed)) {
-      m->spinning = true;
-      sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);
-    }
+    if (!m->spinning && begin_spinning(m)) note_spinning();
     if (m->spinning) {
       for (int i = 0; i < kSpinRounds; ++i) {
-        if (G* gp = steal_work(p)) return found(m, gp);
+        steal_stats.attempts.fetch_add(1, std::memory_order_relaxed);
+        if (G* gp = steal_work(p)) {
+          steal_stats.batches.fetch_add(1, std::memory_order_relaxed);
+          p->n_steals.fetch_add(1 + runq_len(p), std::memory_order_relaxed);
+          return found(m, gp);
+        }
         if (sched.runq_size.load(std::memory_order_relaxed) > 0 || timer_due() ||
             sched.exiting.load(std::memory_order_relaxed)) {
           goto top;
@@ -396,7 +444,7 @@ top:
   }
   // Re-check after dropping the P and the spinning count: work that arrived
   // meanwhile may have been submitted by someone who counted on us.
-  if (any_work() || timer_due()) {
+  if (check_runqs() || timer_due()) {
     P* p2;
     {
       std::lock_guard<os::FutexMutex> lk(sched.lock);
@@ -404,10 +452,7 @@ top:
     }
     if (p2) {
       acquirep(m, p2);
-      if (was_spinning) {
-        m->spinning = true;
-        sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);
-      }
+      if (was_spinning && begin_spinning(m)) note_spinning();
       goto top;
     }
   }

@@ -44,6 +44,7 @@
 #include "rt/runq.hpp"
 #include "rt/sched.hpp"
 #include "rt/sysmon.hpp"
+#include "rt/steal.hpp"
 #include "rt/timers.hpp"
 
 namespace gort::rt {
@@ -67,6 +68,7 @@ struct MainClosure {
 
 void main_entry(void* c) {
   auto* mc = static_cast<MainClosure*>(c);
+  sched.main_started.store(true, std::memory_order_release);  // wakep may start Ms now
   sched.main_result = mc->fn(mc->arg);
 }
 
@@ -532,6 +534,8 @@ int run_main(int (*main_fn)(void*), void* arg, const Config& cfg) {
       sched.n_preemptions.store(0);
       sched.n_sysmon_rounds.store(0);
       sched.max_threads = max_threads;
+      steal_reset(procs);  // Lab 06's counters and steal order
+      sched.main_started.store(false);
       sched.stack_size = ss;
       std::unique_ptr<P[]> allp(new P[static_cast<std::size_t>(procs)]);
       std::unique_ptr<SliceClock[]> slices(new SliceClock[static_cast<std::size_t>(procs)]);

@@ -171,6 +171,9 @@ struct Sched {
   std::atomic<std::uint64_t> goidgen{0};  ///< last goroutine id handed out (in batches)
   std::atomic<bool> running{false};       ///< inside gort::run
   std::atomic<bool> exiting{false};       ///< main returned: every M leaves its loop
+  /// The main goroutine has started (Go's mainStarted): until then wakep
+  /// starts no M, so none steals main from m0's runnext during the boot.
+  std::atomic<bool> main_started{false};
   int main_result = 0;
 
   // Every G ever created by this run (for dumps and the deadlock report):

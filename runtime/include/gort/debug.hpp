@@ -86,6 +86,15 @@ struct Stats {
   std::uint64_t preemptions = 0;         ///< goroutines that yielded because sysmon asked
   std::uint64_t sysmon_rounds = 0;       ///< rounds of sysmon's policy (its wake-ups)
 
+  // ---- Lab 06: work stealing (steals above counts the Gs taken) ----
+  /// Searches of other Ps' queues (steal_work calls by spinning Ms)
+  std::uint64_t steal_attempts = 0;
+  /// Searches that took something: steals / steal_batches is the mean batch
+  std::uint64_t steal_batches = 0;
+  /// Most Ms spinning (searching for work) at once
+  std::uint64_t spinning_peak = 0;
+  /// Ms started by a spinning M that found work and was the last spinner
+  std::uint64_t spinner_wakeups = 0;
   int procs = 0;  ///< number of Ps
 };
 

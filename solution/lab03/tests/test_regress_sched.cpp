@@ -24,7 +24,9 @@
 
 #include "child.hpp"
 #include "gort/gort.hpp"
+#include "rt/runq.hpp"
 #include "rt/sched.hpp"
+#include "rt/steal.hpp"
 #include "rt/timers.hpp"
 
 namespace {
@@ -56,6 +58,36 @@ bool others_parked() {
 
 }  // namespace
 
+// The G a thief was about to take from runnext, set aside by the probe.
+std::atomic<gort::rt::G*> set_aside{nullptr};
+/// steal_runnext_probe, once: plays the victim's owner taking its runnext G
+/// during the thief's pause, so the thief finds nothing (the test puts it
+/// back later with runq_put on the owner's P).
+void keep_runnext(gort::rt::P* victim) {
+  if (gort::rt::G* g = victim->runnext.exchange(nullptr)) {
+    set_aside.store(g);
+    gort::rt::steal_runnext_probe.store(nullptr);
+  }
+}
+
+gort::rt::M* main_m = nullptr;
+std::atomic<bool> sleeper_parked{false};
+/// runq_head_probe: an M other than main's waits, before it reads P0's
+/// head, until the set-aside sleeper has parked once and main has left
+/// P0's ring (it runs again).
+void hold_thieves(gort::rt::RunqHead& head, std::uint32_t) {
+  if (sleeper_parked.load() || &head != &gort::rt::sched.allp[0].runq_head ||
+      gort::rt::current_m() == main_m) {
+    return;
+  }
+  gort::rt::G* g = set_aside.load();
+  gort::rt::P& p0 = gort::rt::sched.allp[0];
+  while (g->status.load() != gort::GStatus::waiting || head.raw().load() != p0.runq_tail.load()) {
+    cpu_relax();
+  }
+  sleeper_parked.store(true);
+}
+
 // Bug: with 2 Ps, sleep_for(1ms) next to a busy goroutine took as long as
 // the busy goroutine ran, while the other P slept: its M had parked before
 // the timer existed, with no time-out, and nothing told it about the timer.
@@ -65,20 +97,33 @@ TEST_CASE("regress: an idle M wakes for a timer armed after it parked") {
   gort::debug::Stats st;
   gort::run(
       [&] {
-        // The sleeper sits in P0's runnext, which the other P never steals,
-        // so the M that go() woke for P1 finds nothing and parks. Wait for
-        // that (spinning, not yielding: the sleeper must not run yet).
+        // The sleeper sits in P0's runnext. The M that go() woke for P1
+        // would steal it (Lab 06 takes runnext on its last pass): the probe
+        // sets it aside instead, so that M finds nothing and parks. Wait for
+        // that (spinning, not yielding: the sleeper must not run yet), then
+        // put the sleeper back in runnext (no wakep: nobody is woken).
+        set_aside.store(nullptr);
+        gort::rt::steal_runnext_probe.store(keep_runnext);
         gort::go([&] {
           gort::sleep_for(std::chrono::milliseconds(1));
           woke_on = gort::debug::current_p();
           woke.store(true);
         });
-        while (!others_parked()) cpu_relax();
+        while (!others_parked() || set_aside.load() == nullptr) cpu_relax();
+        gort::rt::runq_put(gort::rt::current_p(), set_aside.load(), true);
         // Let the sleeper arm its timer, then keep P0 busy without calling
         // into the runtime: only the parked M can fire the timer now. Before
         // the fix it slept forever and this loop never ended.
+        // The M woken for the timer must not steal main from P0's ring in
+        // the moment between the yield and the sleeper's park: the head
+        // probe holds any other M's look at P0's ring until then.
+        main_m = gort::rt::current_m();
+        sleeper_parked.store(false);
+        gort::rt::runq_head_probe.store(hold_thieves);
         gort::yield();
         while (!woke.load()) cpu_relax();
+        gort::rt::runq_head_probe.store(nullptr);
+        CHECK_MESSAGE(gort::debug::current_p() == 0, "main left P0");
         st = gort::debug::stats();
       },
       {.procs = 2});
