@@ -32,10 +32,10 @@ int main() {
     for (int i = 0; i < 2; i++) {
       gort::select(gort::recv(c1,
                               [](std::optional<std::string> msg1) {
-                                std::printf("received %s\n", msg1->c_str());
+                                std::printf("received %s\n", msg1.value().c_str());
                               }),
                    gort::recv(c2, [](std::optional<std::string> msg2) {
-                     std::printf("received %s\n", msg2->c_str());
+                     std::printf("received %s\n", msg2.value().c_str());
                    }));
     }
   });
