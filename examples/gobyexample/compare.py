@@ -8,7 +8,9 @@ outputs are compared line by line after masking (--mask), segment by segment
 (--segments): an exact segment must match line for line, an unordered one
 (`N*`) as a multiset, because Go's own output there depends on scheduling.
 --ordered REGEX adds that the lines matching REGEX appear in the same order in
-both (what one goroutine prints in sequence). The gort program runs twice: on
+both (what one goroutine prints in sequence). --squeeze REGEX collapses each run
+of consecutive (masked) lines matching REGEX into one, for output whose line
+count depends on timing (the ticks of a ticker). The gort program runs twice: on
 the default number of Ps and on one (GORT_PROCS=1).
 
 Without Go, the gort program still runs (and must exit 0), then the test is
@@ -103,6 +105,7 @@ def main():
     ap.add_argument("--segments", default="exact")
     ap.add_argument("--mask", action="append", default=[], help="REGEX=>REPLACEMENT")
     ap.add_argument("--ordered", action="append", default=[])
+    ap.add_argument("--squeeze", action="append", default=[])
     ap.add_argument("--timeout", type=float, default=60)
     a = ap.parse_args()
 
@@ -111,9 +114,14 @@ def main():
         rx, _, repl = m.partition("=>")
         masks.append((re.compile(rx), repl))
 
+    squeezes = [re.compile(rx) for rx in a.squeeze]
+
     def masked(lines):
         for rx, repl in masks:
             lines = [rx.sub(repl, x) for x in lines]
+        for rx in squeezes:
+            lines = [x for i, x in enumerate(lines)
+                     if not (i > 0 and rx.search(x) and rx.search(lines[i - 1]) and x == lines[i - 1])]
         return lines
 
     env = dict(os.environ)

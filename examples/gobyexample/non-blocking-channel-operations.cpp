@@ -15,7 +15,7 @@ int main() {
 
     gort::select(gort::recv(messages,
                             [](std::optional<std::string> msg) {
-                              std::printf("received message %s\n", msg->c_str());
+                              std::printf("received message %s\n", msg.value().c_str());
                             }),
                  gort::default_case([] { std::printf("no message received\n"); }));
 
@@ -26,11 +26,11 @@ int main() {
 
     gort::select(gort::recv(messages,
                             [](std::optional<std::string> m) {
-                              std::printf("received message %s\n", m->c_str());
+                              std::printf("received message %s\n", m.value().c_str());
                             }),
                  gort::recv(signals,
                             [](std::optional<bool> sig) {
-                              std::printf("received signal %s\n", *sig ? "true" : "false");
+                              std::printf("received signal %s\n", sig.value() ? "true" : "false");
                             }),
                  gort::default_case([] { std::printf("no activity\n"); }));
   });

@@ -10,12 +10,13 @@
 using namespace std::chrono_literals;
 using TimePoint = std::chrono::steady_clock::time_point;
 
-// Go prints time.Now(); there is no fmt for a time_point: milliseconds on the
-// steady clock.
+static const TimePoint start = std::chrono::steady_clock::now();
+
+// Go prints time.Now(); there is no fmt for a time_point: milliseconds since
+// the program started (Go's time.Time prints that too, as "m=+0.020").
 static void print_request(int req) {
-  auto ms = std::chrono::duration<double, std::milli>(
-      std::chrono::steady_clock::now().time_since_epoch());
-  std::printf("request %d %.3f ms\n", req, ms.count());
+  std::chrono::duration<double, std::milli> since = std::chrono::steady_clock::now() - start;
+  std::printf("request %d +%.1f ms\n", req, since.count());
 }
 
 int main() {

@@ -30,13 +30,14 @@ int main() {
     });
 
     for (int i = 0; i < 2; i++) {
-      gort::select(gort::recv(c1,
-                              [](std::optional<std::string> msg1) {
-                                std::printf("received %s\n", msg1->c_str());
-                              }),
-                   gort::recv(c2, [](std::optional<std::string> msg2) {
-                     std::printf("received %s\n", msg2->c_str());
-                   }));
+      gort::select(  // one case per channel, as in Go
+          gort::recv(c1,
+                     [](std::optional<std::string> msg1) {  // case msg1 := <-c1:
+                       std::printf("received %s\n", msg1.value().c_str());
+                     }),
+          gort::recv(c2, [](std::optional<std::string> msg2) {  // case msg2 := <-c2:
+            std::printf("received %s\n", msg2.value().c_str());
+          }));
     }
   });
 }

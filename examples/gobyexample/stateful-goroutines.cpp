@@ -43,6 +43,8 @@ int main() {
     gort::Chan<ReadOp> reads;
     gort::Chan<WriteOp> writes;
 
+    // reads and writes are never closed, so each handler's optional holds a
+    // request.
     gort::go([reads, writes] {
       std::map<int, int> state;
       for (;;) {

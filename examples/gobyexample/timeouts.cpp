@@ -20,7 +20,8 @@ int main() {
     });
 
     gort::select(
-        gort::recv(c1, [](std::optional<std::string> res) { std::printf("%s\n", res->c_str()); }),
+        gort::recv(
+            c1, [](std::optional<std::string> res) { std::printf("%s\n", res.value().c_str()); }),
         gort::recv(gort::after(100ms), [] { std::printf("timeout 1\n"); }));
 
     gort::Chan<std::string> c2(1);
@@ -29,7 +30,8 @@ int main() {
       c2.send("result 2");
     });
     gort::select(
-        gort::recv(c2, [](std::optional<std::string> res) { std::printf("%s\n", res->c_str()); }),
+        gort::recv(
+            c2, [](std::optional<std::string> res) { std::printf("%s\n", res.value().c_str()); }),
         gort::recv(gort::after(300ms), [] { std::printf("timeout 2\n"); }));
   });
 }
