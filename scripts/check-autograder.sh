@@ -7,7 +7,8 @@
 #      grader test, lab.cmake, gradelib.py, a symlink): full marks, and the
 #      course's own tests unchanged;
 #   2. the pristine starter as a labs/01-threads/ tree inside a folder, with
-#      a broken bare note.cpp beside it (the tree wins): a low score;
+#      a broken bare note.cpp beside it (the tree wins) and one file left
+#      out (the starter replaces run 1's): a low score;
 #   3. a note.cpp that does not compile: score 0 and the compiler's error,
 #      in a valid results.json.
 # Then grader/classroom/report.py on those results (what the student copy's
@@ -108,8 +109,12 @@ if grep -q "tests ran as root" "$work/reference.log"; then fail "the tests ran a
 reset_submission
 mkdir -p "$ag/submission/gort/$labdir"
 cp "$root"/$labdir/*.cpp "$ag/submission/gort/$labdir/"
+rm "$ag/submission/gort/$labdir/speedup.cpp"  # not submitted: the reference of run 1 must go
 echo 'this does not compile' >"$ag/submission/note.cpp"
 grade starter
+git -C "$root" show "HEAD:$labdir/speedup.cpp" | cmp -s - "$ag/source/course/$labdir/speedup.cpp" &&
+  grep -q "starter is used): $labdir/speedup.cpp" "$ag/results/results.json" ||
+  fail "a lab file missing from the submission is not the starter (the previous submission's stayed?)"
 if [ "$got" != x ] && [ "$got" -lt "$max" ] && grep -q "$labdir/note.cpp  <-  gort/$labdir/note.cpp" "$ag/results/results.json"; then
   ok "submission = the starter (labs/ tree): $got/$max"
 else fail "submission = the starter: $got/$max (log: $work/starter.log)"; fi
