@@ -42,13 +42,18 @@ bench:
 reset:
 	@scripts/reset.sh "$(LAB)"
 
-## make doctor: check compiler, CMake, packages, CPU and OS
+## make doctor: check compiler, CMake, packages, CPU and OS (and zip, presets, clangd, Docker)
 doctor:
 	@scripts/doctor.sh
 
 ## make handout [OUT=dir] [WITH_REFERENCE=0]: the student copy (no solution/; reference precompiled) an instructor hands out
 handout:
 	@scripts/handout.sh "$(OUT)" "$(WITH_REFERENCE)"
+
+.PHONY: autograder
+## make autograder LAB=NN [REFERENCE=...] [OUT=file.zip]: (instructors) the Gradescope autograder zip, build/autograder/labNN.zip
+autograder:
+	@scripts/autograder.sh "$(LAB)" "$(REFERENCE)" "$(OUT)"
 
 clean:
 	rm -rf $(BUILD)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/build.sh BUILD_DIR TARGET [cmake -D options...]
-# Configures BUILD_DIR (when new, or when options are given) and builds TARGET.
+# Configures BUILD_DIR (when new, or when options are given) and builds TARGET
+# (several targets: one argument, space-separated).
 # Configure output goes to BUILD_DIR/configure.log and is shown only on error.
 set -euo pipefail
 dir=$1; target=$2; shift 2
@@ -19,4 +20,4 @@ if [ ! -f "$dir/CMakeCache.txt" ] || [ $# -gt 0 ] ||
   fi
 fi
 # Progress lines only: no make "Entering directory" bookkeeping.
-MAKEFLAGS="${MAKEFLAGS:-} --no-print-directory" cmake --build "$dir" -j"$jobs" --target "$target"
+MAKEFLAGS="${MAKEFLAGS:-} --no-print-directory" cmake --build "$dir" -j"$jobs" --target $target

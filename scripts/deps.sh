@@ -4,7 +4,7 @@
 # present. Uses apt-get as root, through sudo otherwise; when neither is
 # possible it names the packages to install and fails.
 #
-#   scripts/deps.sh PROFILE...   PROFILE: core docs bench test cross
+#   scripts/deps.sh PROFILE...   PROFILE: core docs bench test cross autograder editor
 set -euo pipefail
 
 declare -A PROFILE=(
@@ -12,11 +12,13 @@ declare -A PROFILE=(
   [docs]="doxygen graphviz"
   [bench]="libboost-fiber-dev golang-go wrk"
   [cross]="g++-aarch64-linux-gnu qemu-user"
+  [autograder]="zip unzip"  # make autograder, and its check in make test
+  [editor]="clangd gdb"     # the devcontainer: clangd reads build/dev/compile_commands.json (.clangd)
 )
 wanted=()
 for p in "$@"; do
   case "$p" in
-    test) wanted+=(${PROFILE[core]} ${PROFILE[docs]} ${PROFILE[bench]} ${PROFILE[cross]} clang-format) ;;
+    test) wanted+=(${PROFILE[core]} ${PROFILE[docs]} ${PROFILE[bench]} ${PROFILE[cross]} ${PROFILE[autograder]} clang-format) ;;
     demo) wanted+=(${PROFILE[core]}) ;;
     *) [ -n "${PROFILE[$p]:-}" ] || { echo "deps.sh: unknown profile '$p'" >&2; exit 2; }
        wanted+=(${PROFILE[$p]}) ;;

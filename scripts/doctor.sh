@@ -88,6 +88,40 @@ cores=$(nproc)
 ok "hardware threads" "$cores (default number of Ps)"
 [ -d solution ] && ok "solution/" "present: REFERENCE= and make test's grader checks are available" \
                 || warn "solution/" "absent (a student copy): REFERENCE= is unavailable"
+
+# Course platforms and editors (all optional: the labs build and grade without them).
+root=$(cd "$(dirname "$0")/.." && pwd)
+command -v git >/dev/null && ok "git" "$(git --version | awk '{print $3}') (make reset, make handout, GitHub Classroom)" \
+  || warn "git" "git missing: make reset and make handout need it (sudo apt-get install git)"
+if [ -d "$root/solution" ]; then
+  command -v zip >/dev/null && ok "zip" "make autograder can package the Gradescope autograder" \
+    || warn "zip" "zip missing (make autograder, the Gradescope zip); make autograder installs it"
+fi
+if [ -f "$root/CMakePresets.json" ] && command -v cmake >/dev/null; then
+  if presets=$(cd "$root" && cmake --list-presets 2>&1); then
+    ok "CMake presets" "$(sed -nE 's/^ +"([a-z]+)".*/\1/p' <<<"$presets" | tr '\n' ' ')(cmake --preset dev; VS Code and CLion read CMakePresets.json)"
+  else
+    warn "CMake presets" "cmake --list-presets fails (presets version 4 needs CMake 3.23+): $(head -1 <<<"$presets")"
+  fi
+fi
+if command -v clangd >/dev/null; then
+  if [ -f "$root/build/dev/compile_commands.json" ]; then
+    ok "clangd" "$(clangd --version | head -1 | grep -oE '[0-9]+\.[0-9.]+' | head -1); .clangd reads build/dev/compile_commands.json"
+  else
+    warn "clangd" "installed, but build/dev/compile_commands.json is missing: run make demo (or cmake --preset dev) once, then editors understand the code"
+  fi
+else
+  warn "clangd" "not installed (optional: editor completion and diagnostics): sudo apt-get install clangd, or scripts/deps.sh editor"
+fi
+if command -v docker >/dev/null; then
+  if timeout 5 docker info >/dev/null 2>&1; then ok "Docker" "daemon reachable: the .devcontainer (Debian 12) can be built here"
+  else warn "Docker" "installed but its daemon is not reachable: the .devcontainer needs it (or open the repo in GitHub Codespaces)"; fi
+elif [ ! -f /.dockerenv ] && [ -z "${CODESPACES:-}${REMOTE_CONTAINERS:-}" ]; then
+  warn "Docker" "not installed (optional: the .devcontainer needs Docker or GitHub Codespaces)"
+else
+  ok "container" "running inside a container: the .devcontainer needs nothing more"
+fi
+
 echo
 if [ $fail -eq 0 ]; then echo "Everything needed is here."; else echo "Fix the FAIL lines above, then run make doctor again."; fi
 exit $fail

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # `make handout [OUT=dir] [WITH_REFERENCE=0]`: the copy an instructor hands to
-# students — every tracked file except solution/ (and this repo's CI), as a
+# students — every tracked file except solution/ (and this repo's CI and the
+# Gradescope autograder templates), as a
 # fresh git repository whose first commit is the pristine starter (what
 # `make reset` restores). It also carries:
 #   * README.md for students (docs/STUDENT_README.md), in place of this one;
+#   * .github/workflows/classroom.yml (from grader/classroom/): GitHub
+#     Classroom's autograding on every push;
 #   * reference/labNN/<file>.o: each lab's reference compiled, without its
 #     source (as CS:APP ships tshref), so `make grade LAB=03 REFERENCE=01,02`
 #     works for a student stuck on an earlier lab. WITH_REFERENCE=0 leaves
@@ -16,8 +19,13 @@ with_ref=${2:-1}
 [ -e "$out" ] && { echo "gort: $out exists; remove it or choose OUT=" >&2; exit 1; }
 [ -d "$root/solution" ] || { echo "gort: make handout needs solution/ (this is already a student copy)" >&2; exit 1; }
 mkdir -p "$out"
-(cd "$root" && git ls-files -z | grep -zv -e '^solution/' -e '^\.ci/' | xargs -0 cp --parents -t "$out")
+(cd "$root" && git ls-files -z | grep -zv -e '^solution/' -e '^\.ci/' -e '^grader/gradescope/' \
+   -e '^grader/classroom/classroom\.yml$' | xargs -0 cp --parents -t "$out")
 cp "$root/docs/STUDENT_README.md" "$out/README.md"
+# GitHub Classroom grades the copy on every push; the instructor's repository
+# keeps the workflow where it does not run (grader/classroom/).
+mkdir -p "$out/.github/workflows"
+cp "$root/grader/classroom/classroom.yml" "$out/.github/workflows/classroom.yml"
 if [ "$with_ref" != 0 ]; then
   build=${BUILD:-$root/build}/dev
   "$root/scripts/deps.sh" core

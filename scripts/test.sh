@@ -15,6 +15,12 @@
 #                machine: a build dir configured before the docs and bench
 #                tools existed (as `make demo` leaves it) still builds docs
 #                and finds Go once they are installed
+#  11. autograder the Gradescope zip of lab 01 on a fake /autograder tree
+#                (reference: full marks; starter: low; no compile: 0, said
+#                so) and the GitHub Classroom report (check-autograder.sh)
+#  12. editor    CMakePresets.json lists and configures; clangd reads
+#                build/dev's compile commands (.clangd); the devcontainer
+#                installs through scripts/deps.sh profiles that exist
 # GORT_TEST_ONLY="dev docs" runs a subset (for local iteration; CI runs all).
 # Long stress runs are not here: `ctest -L stress` in build/dev runs them.
 set -uo pipefail
@@ -22,7 +28,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 B=${BUILD:-build}
-only=" ${GORT_TEST_ONLY:-dev docs handout consumer fcontext asan tsan aarch64 format fresh} "
+only=" ${GORT_TEST_ONLY:-dev docs handout consumer fcontext asan tsan aarch64 format fresh autograder editor} "
 if [ ! -d solution ]; then
   # A student copy: the graders on your own code (make grade LAB=NN explains each point).
   only=" ${GORT_TEST_ONLY:-dev} "
@@ -99,6 +105,40 @@ step_fresh() {
   echo "ok: a cache made before the docs and bench tools were installed finds them afterwards"
 }
 
+step_autograder() { scripts/check-autograder.sh "$B/autograder-check"; }
+
+# Editors: the presets parse and configure (in a scratch directory: the
+# dev build stays as it is), build/dev has compile_commands.json, and clangd
+# finds it through .clangd and compiles a lab file without errors.
+step_editor() {
+  local dir=$B/preset-check presets
+  presets=$(cmake --list-presets) || return 1
+  for p in dev asan tsan release; do
+    grep -q "\"$p\"" <<<"$presets" || { echo "FAIL: CMakePresets.json lacks '$p'"; return 1; }
+  done
+  rm -rf "$dir"
+  cmake --preset dev -B "$dir" -DGORT_VERIFY_GRADERS=OFF -DGORT_BUILD_DOCS=OFF >"$dir.log" 2>&1 &&
+    [ -f "$dir/compile_commands.json" ] || { echo "FAIL: cmake --preset dev (log: $dir.log)"; return 1; }
+  echo "ok: cmake --list-presets: $(sed -nE 's/^ +"([a-z]+)".*/\1/p' <<<"$presets" | tr '\n' ' ')and --preset dev configures"
+  [ -f "$B/dev/compile_commands.json" ] || scripts/build.sh "$B/dev" help >/dev/null || return 1
+  [ -f "$B/dev/compile_commands.json" ] || { echo "FAIL: $B/dev has no compile_commands.json"; return 1; }
+  if command -v clangd >/dev/null && [ "$B" = build ]; then
+    clangd --check=labs/01-threads/note.cpp >"$dir-clangd.log" 2>&1 &&
+      grep -q "Compile command from CDB" "$dir-clangd.log" ||
+      { echo "FAIL: clangd did not use build/dev's compile commands without errors (log: $dir-clangd.log)"; return 1; }
+    echo "ok: clangd reads build/dev/compile_commands.json (.clangd) and checks labs/01-threads/note.cpp: 0 errors"
+  fi
+  python3 - <<'PY' || return 1
+import json, re
+d = json.load(open(".devcontainer/devcontainer.json"))
+assert d["build"]["dockerfile"] == "Dockerfile", d
+known = set(re.findall(r"^\s+\[([a-z]+)\]=", open("scripts/deps.sh").read(), re.M)) | {"test", "demo"}
+used = re.findall(r"^RUN\s+\S*deps\.sh\s+([a-z ]+?)\s*(?:&&|$)", open(".devcontainer/Dockerfile").read(), re.M)
+assert used and set(used[0].split()) <= known, f"Dockerfile profiles {used} not in deps.sh {known}"
+print(f"ok: .devcontainer parses; its Dockerfile installs deps.sh profiles {used[0].split()}")
+PY
+}
+
 run_step dev step_dev
 run_step docs step_docs
 run_step handout step_handout
@@ -109,6 +149,8 @@ run_step tsan step_tsan
 run_step aarch64 step_aarch64
 run_step format step_format
 run_step fresh step_fresh
+run_step autograder step_autograder
+run_step editor step_editor
 
 echo
 echo "=== make test summary ==="
