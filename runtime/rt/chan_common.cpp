@@ -60,12 +60,19 @@ bool chan_park_unlock(rt::G*, void* chan) noexcept {
   return true;
 }
 
+namespace {
+[[noreturn, gnu::cold, gnu::noinline]] void throw_not_in_goroutine(const char* op) {
+  throw std::logic_error(std::string("gort::Chan::") + op +
+                         " called outside gort::run — start the runtime with "
+                         "gort::run(main) first, and use channels from goroutines");
+}
+}  // namespace
+
 void chan_require_goroutine(const char* op) {
-  if (rt::current_g() == nullptr) {
-    throw std::logic_error(std::string("gort::Chan::") + op +
-                           " called outside gort::run — start the runtime with "
-                           "gort::run(main) first, and use channels from goroutines");
-  }
+  // Every channel operation calls this: the message is built out of line, so
+  // the check itself is a call and a test.
+  if (rt::current_g() == nullptr) [[unlikely]]
+    throw_not_in_goroutine(op);
   rt::preempt_point();  // Lab 05: every channel operation is a scheduling point
 }
 

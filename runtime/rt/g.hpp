@@ -89,6 +89,21 @@ inline void cas_status(G* gp, GStatus from, GStatus to) noexcept {
   }
 }
 
+/// cas_status for a transition only the caller can make at that moment —
+/// the M running @p gp (running → waiting / runnable / dead), or the one that
+/// just took it, exclusively, off a run queue or free list (runnable →
+/// running, dead → runnable): nobody else writes the status of such a G
+/// (ready() only CASes waiting → runnable, so it fails on it either way). A
+/// load, a check and a release store instead of a locked compare-and-swap;
+/// the same fatal error if gp was not in @p from. Used by the optimized
+/// solution's hot paths; cas_status is the one every lab uses.
+inline void set_status_owned(G* gp, GStatus from, GStatus to) noexcept {
+  GStatus seen = gp->status.load(std::memory_order_relaxed);
+  if (seen != from) [[unlikely]]
+    bad_status_transition(gp, seen, from, to);
+  gp->status.store(to, std::memory_order_release);
+}
+
 /// Test probe, null in normal runs: when set, mcall and switch_from call it
 /// with the running G just before that G's context is saved — the G is still
 /// on its own stack, so nothing it parks on may be visible to other Ms yet.

@@ -308,11 +308,12 @@ void wake_for_timer() {
   if (try_wakep()) sched.n_timer_wakeups.fetch_add(1, std::memory_order_relaxed);
 }
 
-G* next_local_g(P* p, bool* inherit_time) {
-  G* gp = find_runnable_fast(p, inherit_time);
-  if (gp == nullptr || !*inherit_time) return gp;
+namespace {
+/// next_local_g on every kSliceCheckEvery-th inherited pick: reads the clock
+/// and ends the slice once kSliceNs have passed. Out of line, so the other
+/// 63 picks save no registers for it.
+[[gnu::noinline]] G* slice_check(P* p, G* gp, bool* inherit_time) {
   SliceClock& s = sched.slices[p->id];
-  if ((++s.inherited & (kSliceCheckEvery - 1)) != 0) return gp;
   std::int64_t now = nanotime();
   if (s.inherited == kSliceCheckEvery) {
     s.start = now;
@@ -327,6 +328,16 @@ G* next_local_g(P* p, bool* inherit_time) {
   G* next = find_runnable_fast(p, inherit_time);
   *inherit_time = false;
   return next;
+}
+}  // namespace
+
+G* next_local_g(P* p, bool* inherit_time) {
+  G* gp = find_runnable_fast(p, inherit_time);
+  if (gp == nullptr || !*inherit_time) return gp;
+  SliceClock& s = sched.slices[p->id];
+  if ((++s.inherited & (kSliceCheckEvery - 1)) != 0) [[likely]]
+    return gp;
+  return slice_check(p, gp, inherit_time);
 }
 
 void startm(P* p, bool spinning) {

@@ -41,8 +41,8 @@ class RunqHead {
  public:
   std::uint32_t load(std::memory_order o = std::memory_order_seq_cst) noexcept {
     std::uint32_t h = v_.load(o);
-    if (auto probe = runq_head_probe.load(std::memory_order_relaxed)) [[unlikely]] {
-      probe(*this, h);
+    if (runq_head_probe.load(std::memory_order_relaxed) != nullptr) [[unlikely]] {
+      return probed(h);
     }
     return h;
   }
@@ -74,6 +74,14 @@ class RunqHead {
   }
   /// The plain atomic, bypassing the probe (for the probe itself).
   std::atomic<std::uint32_t>& raw() noexcept { return v_; }
+
+ private:
+  /// Calls the probe with @p h and returns @p h. Out of line and cold, so the
+  /// callers' fast paths (runq_put, runq_get) need no saved registers for it.
+  [[gnu::cold, gnu::noinline]] std::uint32_t probed(std::uint32_t h) noexcept {
+    if (auto probe = runq_head_probe.load(std::memory_order_relaxed)) probe(*this, h);
+    return h;
+  }
 
  private:
   std::atomic<std::uint32_t> v_{0};

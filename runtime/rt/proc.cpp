@@ -52,7 +52,11 @@ namespace gort::rt {
 Sched sched;
 
 namespace {
-thread_local M* tls_m = nullptr;
+// initial-exec: the runtime is linked into the program (or a library loaded
+// at startup), so the position-independent build reads it at a fixed offset
+// from the thread pointer instead of through a __tls_get_addr call (whose
+// register saves the linker's relaxation leaves behind in every accessor).
+[[gnu::tls_model("initial-exec")]] thread_local M* tls_m = nullptr;
 
 /// Closures bigger than this go to the heap instead of the stack top.
 constexpr std::size_t kMaxStackClosure = 1024;

@@ -38,17 +38,17 @@ void runq_put(P* p, G* gp, bool next) {
     if (old == nullptr) return;
     gp = old;
   }
-  for (;;) {
-    std::uint32_t head = p->runq_head.load(std::memory_order_acquire);
-    std::uint32_t tail = p->runq_tail.load(std::memory_order_relaxed);
-    if (tail - head < kRunqSize) {
-      p->runq[tail % kRunqSize].store(gp, std::memory_order_relaxed);
-      p->runq_tail.store(tail + 1, std::memory_order_release);
-      return;
-    }
-    if (runq_put_slow(p, gp, head, tail)) return;
-    // A consumer freed some room meanwhile: the fast path will succeed.
+  std::uint32_t head = p->runq_head.load(std::memory_order_acquire);
+  std::uint32_t tail = p->runq_tail.load(std::memory_order_relaxed);
+  if (tail - head < kRunqSize) [[likely]] {
+    p->runq[tail % kRunqSize].store(gp, std::memory_order_relaxed);
+    p->runq_tail.store(tail + 1, std::memory_order_release);
+    return;
   }
+  if (runq_put_slow(p, gp, head, tail)) return;
+  // A consumer freed some room meanwhile: the fast path will succeed. (A
+  // tail call, not a loop: the common path above then saves no registers.)
+  runq_put(p, gp, false);
 }
 
 bool runq_put_slow(P* p, G* gp, std::uint32_t head, std::uint32_t tail) {

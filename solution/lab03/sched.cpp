@@ -16,6 +16,11 @@
 // transition is made by exactly one party, at the point where it is the only
 // one that can see the G. A G is never on two queues, never resumed twice.
 //
+// Optimization: the transitions only one party can make (the M running the
+// G, or the one that just took it off a queue or free list) use
+// set_status_owned — a checked load and store, no locked instruction; ready(),
+// which another M may race with, keeps the compare-and-swap.
+//
 // Time slices: a G taken from runnext *inherits* the slice (schedtick is not
 // bumped), so a ping-pong pair of goroutines runs as one unit; the 1-in-61
 // global-queue check counts schedticks.
@@ -55,7 +60,7 @@ G* find_runnable_fast(P* p, bool* inherit_time) {
 
 void execute(M* m, G* gp, bool inherit_time) {
   P* p = m->p;
-  cas_status(gp, GStatus::runnable, GStatus::running);
+  set_status_owned(gp, GStatus::runnable, GStatus::running);
   gp->m = m;
   m->curg = gp;
   if (!inherit_time) ++p->schedtick;
@@ -71,7 +76,7 @@ void park(bool (*unlockf)(G* gp, void* arg), void* arg, WaitReason reason) {
 }
 
 G* park_m(M* m, G* gp) {
-  cas_status(gp, GStatus::running, GStatus::waiting);
+  set_status_owned(gp, GStatus::running, GStatus::waiting);
   auto unlockf = m->wait_unlock;
   void* arg = m->wait_arg;
   m->wait_unlock = nullptr;
@@ -79,7 +84,7 @@ G* park_m(M* m, G* gp) {
   if (unlockf != nullptr && !unlockf(gp, arg)) {
     // Nothing to wait for after all: resume gp at once, same time slice.
     gp->wait_reason = WaitReason::none;
-    cas_status(gp, GStatus::waiting, GStatus::runnable);
+    set_status_owned(gp, GStatus::waiting, GStatus::runnable);
     return gp;
   }
   return nullptr;
@@ -98,7 +103,7 @@ void gosched() { switch_from(gosched_m); }
 
 G* gosched_m(M* m, G* gp) {
   // To the tail of the local ring: everything already queued runs first.
-  cas_status(gp, GStatus::running, GStatus::runnable);
+  set_status_owned(gp, GStatus::running, GStatus::runnable);
   runq_put(m->p, gp, false);
   return nullptr;
 }
@@ -115,13 +120,13 @@ void new_proc(G* gp) {
   P* p = current_p();
   gp->id = new_goid(p);
   gp->wait_reason = WaitReason::none;
-  cas_status(gp, GStatus::dead, GStatus::runnable);
+  set_status_owned(gp, GStatus::dead, GStatus::runnable);
   runq_put(p, gp, true);
   wakep();
 }
 
 G* goexit_m(M* m, G* gp) {
-  cas_status(gp, GStatus::running, GStatus::dead);
+  set_status_owned(gp, GStatus::running, GStatus::dead);
   gp->m = nullptr;
   gp->entry = nullptr;
   gfput(m->p, gp);

@@ -69,6 +69,13 @@ std::size_t chan_len(const ChanCore* c) noexcept;
 /// The capacity given at creation.
 std::size_t chan_cap(const ChanCore* c) noexcept;
 
+/// What an operation on a moved-from Chan handle throws.
+[[noreturn]] inline void chan_moved_from() {
+  throw std::logic_error(
+      "gort::Chan: operation on a moved-from handle — it refers to no channel any more; "
+      "assign a channel to it before using it again");
+}
+
 /// What a bad capacity throws: Go's make(chan T, n) panics with these words.
 [[noreturn]] inline void makechan_size_out_of_range() {
   throw std::out_of_range("makechan: size out of range");
@@ -115,30 +122,49 @@ class Chan {
   template <class I, std::enable_if_t<std::is_integral_v<I> && !std::is_same_v<I, bool>, int> = 0>
   explicit Chan(I capacity) : core_(make(capacity)) {}
 
-  /// Another handle to the same channel.
-  Chan(const Chan& o) noexcept : core_(o.core_) { detail::chan_retain(core_); }
+  /// Another handle to the same channel (an atomic reference count update).
+  Chan(const Chan& o) noexcept : core_(o.core_) {
+    if (core_) detail::chan_retain(core_);
+  }
+  /// Takes over @p o's reference, with no reference count update (a handle
+  /// passed by value to gort::go or returned from a function is moved).
+  /// @p o is left referring to no channel: it may be destroyed or assigned
+  /// to; send, recv and close on it throw std::logic_error.
+  Chan(Chan&& o) noexcept : core_(o.core_) { o.core_ = nullptr; }
   /// Makes this handle refer to @p o's channel.
   Chan& operator=(const Chan& o) noexcept {
     if (core_ != o.core_) {
-      detail::chan_retain(o.core_);
-      detail::chan_release(core_);
+      if (o.core_) detail::chan_retain(o.core_);
+      if (core_) detail::chan_release(core_);
       core_ = o.core_;
     }
     return *this;
   }
-  ~Chan() { detail::chan_release(core_); }
+  /// Makes this handle refer to @p o's channel; @p o is left as by the move
+  /// constructor.
+  Chan& operator=(Chan&& o) noexcept {
+    if (this != &o) {
+      if (core_) detail::chan_release(core_);
+      core_ = o.core_;
+      o.core_ = nullptr;
+    }
+    return *this;
+  }
+  ~Chan() {
+    if (core_) detail::chan_release(core_);
+  }
 
   /// Sends @p v: waits for a receiver (unbuffered) or a free slot (buffered).
   /// Panics (exit code 2) if the channel is or becomes closed.
   /// Throws std::logic_error outside gort::run.
-  void send(T v) const { detail::chan_send(core_, &v); }
+  void send(T v) const { detail::chan_send(core(), &v); }
 
   /// Receives the next element, waiting for one; returns std::nullopt once
   /// the channel is closed and its buffer drained. Throws std::logic_error
   /// outside gort::run.
   std::optional<T> recv() const {
     alignas(T) unsigned char slot[sizeof(T)];
-    if (!detail::chan_recv(core_, slot)) return std::nullopt;
+    if (!detail::chan_recv(core(), slot)) return std::nullopt;
     T* p = std::launder(reinterpret_cast<T*>(slot));
     std::optional<T> out(std::move(*p));
     p->~T();
@@ -148,12 +174,12 @@ class Chan {
   /// Closes the channel: blocked receivers get std::nullopt, blocked senders
   /// panic. Panics (exit 2) if it is already closed. Throws
   /// std::logic_error outside gort::run.
-  void close() const { detail::chan_close(core_); }
+  void close() const { detail::chan_close(core()); }
 
-  /// Number of elements buffered right now.
-  std::size_t size() const noexcept { return detail::chan_len(core_); }
-  /// The capacity given at construction.
-  std::size_t capacity() const noexcept { return detail::chan_cap(core_); }
+  /// Number of elements buffered right now (0 for a moved-from handle).
+  std::size_t size() const noexcept { return core_ ? detail::chan_len(core_) : 0; }
+  /// The capacity given at construction (0 for a moved-from handle).
+  std::size_t capacity() const noexcept { return core_ ? detail::chan_cap(core_) : 0; }
 
   /// True if both handles refer to the same channel.
   friend bool operator==(const Chan& a, const Chan& b) noexcept { return a.core_ == b.core_; }
@@ -173,6 +199,13 @@ class Chan {
     }
     return detail::chan_make(sizeof(T), alignof(T), static_cast<std::size_t>(n),
                              detail::ElemOpsFor<T>::get());
+  }
+
+  /// The channel; throws std::logic_error for a moved-from handle.
+  detail::ChanCore* core() const {
+    if (core_ == nullptr) [[unlikely]]
+      detail::chan_moved_from();
+    return core_;
   }
 
   detail::ChanCore* core_;

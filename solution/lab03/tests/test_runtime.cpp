@@ -294,6 +294,43 @@ TEST_CASE("go: move-only callables, arguments and big closures") {
   CHECK(big_sum == 511 * 512 / 2);
 }
 
+// Chan's move constructor (no reference count update, used whenever a handle
+// is passed by value to gort::go) must neither leak nor drop a reference: the
+// element left buffered is destroyed exactly when the last handle goes.
+TEST_CASE("chan: a moved handle carries its reference; a moved-from one is a clear error") {
+  auto token = std::make_shared<int>(7);
+  bool threw = false;
+  long sum = 0;
+  gort::run(
+      [&] {
+        gort::Chan<std::shared_ptr<int>> c(4);
+        c.send(token);  // stays buffered: destroyed with the channel
+        gort::Chan<std::shared_ptr<int>> moved = std::move(c);
+        CHECK(moved.size() == 1);
+        CHECK(c.size() == 0);
+        CHECK(c.capacity() == 0);
+        try {
+          c.send(token);
+        } catch (const std::logic_error& e) {
+          threw = std::string(e.what()).find("moved-from") != std::string::npos;
+        }
+        c = moved;  // a moved-from handle may be assigned again
+        CHECK(c == moved);
+        gort::Chan<long> done;
+        for (int i = 0; i < 100; ++i) {
+          gort::go([](gort::Chan<std::shared_ptr<int>> h,
+                      gort::Chan<long> d) { d.send(static_cast<long>(h.capacity())); },
+                   moved, done);
+        }
+        for (int i = 0; i < 100; ++i) sum += *done.recv();
+        CHECK(token.use_count() == 2);  // ours and the buffered copy
+      },
+      {.procs = 1});
+  CHECK(threw);
+  CHECK(sum == 400);
+  CHECK(token.use_count() == 1);  // the last handle freed the channel and its element
+}
+
 TEST_CASE("panics: sync misuse and escaping exceptions exit 2 with Go's words") {
   auto a = in_child([] {
     gort::run([] {
