@@ -33,7 +33,7 @@ using detail::Waiter;
 
 void require_goroutine(const char* what) {
   if (rt::current_g() == nullptr) detail::throw_outside_run(what);
-  rt::preempt_point();  // Lab 05: WaitGroup::wait and Mutex::lock are scheduling points
+  rt::preempt_point();  // Lab 05: WaitGroup::wait and a waiting Mutex::lock are scheduling points
 }
 
 // ---- WaitGroup: state = counter << 1 | kWgQueue ------------------------------

@@ -49,7 +49,25 @@ struct LongRun {
   std::uint64_t switches = 0;
   std::int64_t since = 0;
 };
-bool long_run_reported = false;  // once per run
+bool long_run_reported = false;               // once per run
+std::atomic<bool> exit_wait_reported{false};  // once per run: sysmon or teardown
+
+/// main returned more than a second ago and goroutines are still inside
+/// gort::syscall: say what run() waits for (once per run). Printed by
+/// sysmon when the booting thread itself is blocked in such a call (then
+/// teardown cannot start), else by teardown's wait_for_syscalls.
+void report_exit_wait() noexcept {
+  int n = syscalls_in_progress();
+  if (n == 0 || exit_wait_reported.exchange(true)) return;
+  char msg[512];
+  std::snprintf(msg, sizeof msg,
+                "gort: main returned while %d goroutines are inside gort::syscall; run() "
+                "returns when their calls return (each holds an OS thread gort cannot "
+                "take back). Make them return before main does: close or write the "
+                "descriptor they read, or use gort::net for sockets and pipes.\n",
+                n);
+  write_all(2, msg);
+}
 
 /// Sleeps until sysmon_seq moves from @p seq or @p ns pass (ns < 0: no limit).
 void sysmon_sleep(std::uint32_t seq, std::int64_t ns) {
@@ -105,10 +123,20 @@ void sysmon_main() {
   st.procs = procs.get();
   st.lastpoll = nanotime();
   long_run_reported = false;
+  exit_wait_reported.store(false);
+  std::int64_t exit_seen = 0;  // when sysmon first saw main's return
   try {
     while (!sysmon_stopping.load(std::memory_order_acquire)) {
       std::uint32_t seq = sysmon_seq.load(std::memory_order_acquire);
       std::int64_t now = nanotime();
+      if (sched.exiting.load(std::memory_order_acquire)) {
+        // main returned: no more policy. Teardown stops sysmon — unless the
+        // booting thread is itself blocked in a call; then say so.
+        if (exit_seen == 0) exit_seen = now;
+        if (now - exit_seen > kLongRunNs) report_exit_wait();
+        sysmon_sleep(seq, 100'000'000);
+        continue;
+      }
       sched.n_sysmon_rounds.fetch_add(1, std::memory_order_relaxed);
       std::int64_t d = sysmon_tick(st, now);
       check_long_runners(runs.get(), now);
@@ -236,19 +264,8 @@ int inject_glist(G* list) {
 
 void wait_for_syscalls() noexcept {
   std::int64_t start = nanotime();
-  bool told = false;
   while (syscalls_in_progress() > 0) {
-    if (!told && nanotime() - start > kLongRunNs) {
-      told = true;
-      char msg[512];
-      std::snprintf(msg, sizeof msg,
-                    "gort: main returned while %d goroutines are inside gort::syscall; run() "
-                    "returns when their calls return (each holds an OS thread gort cannot "
-                    "take back). Make them return before main does: close or write the "
-                    "descriptor they read, or use gort::net for sockets and pipes.\n",
-                    syscalls_in_progress());
-      write_all(2, msg);
-    }
+    if (nanotime() - start > kLongRunNs) report_exit_wait();
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
 }

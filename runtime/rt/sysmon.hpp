@@ -13,7 +13,7 @@
 //     stopped by its teardown; the loop that sleeps between the student's
 //     rounds and the deep sleep (sysmon_wake ends it when a P starts
 //     running); the preemption flag and its checks at scheduling points
-//     (preempt_point: channel operations, WaitGroup::wait, Mutex::lock,
+//     (preempt_point: channel operations, WaitGroup::wait, a Mutex::lock that waits,
 //     go(), the end of gort::syscall); the one-time diagnostic about a
 //     goroutine that runs for a second without a scheduling point; the
 //     thread limit; and gort::syscall itself.
