@@ -16,6 +16,7 @@
 #include "gort/gort.hpp"
 #include "rt/runq.hpp"
 #include "rt/sched.hpp"
+#include "rt/trace.hpp"
 
 #if defined(GORT_TSAN)
 // snapshot() peeks at fields their owners write without synchronisation (a
@@ -131,6 +132,7 @@ debug::Stats collect_stats() noexcept {
   s.global_runq_puts = sched.n_global_puts.load(std::memory_order_relaxed);
   s.timer_wakeups = sched.n_timer_wakeups.load(std::memory_order_relaxed);
   s.slices_ended = sched.n_slice_ends.load(std::memory_order_relaxed);
+  trace::add_stats(s);  // scheduling decisions by cause
   return s;
 }
 }  // namespace rt

@@ -36,6 +36,7 @@
 #include "rt/runq.hpp"
 #include "rt/sched.hpp"
 #include "rt/timers.hpp"
+#include "rt/trace.hpp"
 
 namespace gort::rt {
 
@@ -54,11 +55,13 @@ void acquirep(M* m, P* p) {
   m->p = p;
   p->m = m;
   p->status.store(PStatus::running, std::memory_order_relaxed);
+  trace::p_owner(p, m, true);
 }
 
 // --- lists under sched.lock -------------------------------------------------
 
 void pidle_put(P* p) {
+  trace::p_owner(p, p->m, false);
   p->m = nullptr;
   p->status.store(PStatus::idle, std::memory_order_relaxed);
   p->link = sched.pidle;
@@ -189,6 +192,7 @@ void stopm(M* m) {
 G* found(M* m, G* gp) {
   if (m->spinning) {
     m->spinning = false;
+    trace::spinning(false);
     if (sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst) == 1) wakep();
   }
   return gp;
@@ -333,6 +337,7 @@ top:
   // Lab 04: goroutines whose I/O is ready.
   if (netpoll_has_waiters()) {
     if (G* list = netpoll(false, 0)) {
+      trace::netpoll_ready(list);
       G* gp = list;
       for (G* g = list->schedlink; g;) {
         G* nx = g->schedlink;
@@ -354,8 +359,9 @@ top:
       sched.nmspinning.fetch_add(1, std::memory_order_seq_cst);
     }
     if (m->spinning) {
+      trace::spinning(true);
       for (int i = 0; i < kSpinRounds; ++i) {
-        if (G* gp = steal_work(p)) return found(m, gp);
+        if (G* gp = steal_work(p)) return found(m, trace::stolen(p, gp));
         if (sched.runq_size.load(std::memory_order_relaxed) > 0 || timer_due() ||
             sched.exiting.load(std::memory_order_relaxed)) {
           goto top;
@@ -380,6 +386,7 @@ top:
   bool was_spinning = m->spinning;
   if (m->spinning) {
     m->spinning = false;
+    trace::spinning(false);
     sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
   }
   // Re-check after dropping the P and the spinning count: work that arrived
@@ -405,6 +412,7 @@ top:
   // goes to other Ms through wakep as usual.
   if (netpoll_has_waiters() && !netpoll_blocked.exchange(true, std::memory_order_acq_rel)) {
     G* list = netpoll(true, next_timer());
+    trace::netpoll_ready(list);
     netpoll_blocked.store(false, std::memory_order_release);
     if (sched.exiting.load(std::memory_order_relaxed)) return nullptr;
     P* p2;
@@ -437,7 +445,9 @@ top:
       return found(m, gp);
     }
   }
+  trace::m_idle(true);
   stopm(m);
+  trace::m_idle(false);
   if (sched.exiting.load(std::memory_order_relaxed)) return nullptr;
   goto top;
 }

@@ -55,6 +55,10 @@ struct Config {
   /// Usable stack bytes of each goroutine (rounded up to pages, committed
   /// lazily). 0: 64 KiB.
   std::size_t stack_size = 0;
+  /// Path of a Chrome trace-event JSON file (Perfetto, chrome://tracing) to
+  /// write this run's execution trace to when it ends (docs/TRACING.md).
+  /// nullptr: the GORT_TRACE environment variable if set, else no trace.
+  const char* trace = nullptr;
 };
 
 namespace detail {
