@@ -258,7 +258,7 @@ void switch_from(AfterSwitch after) {
       if (!gstack_intact(gp->stack)) stack_overflow(gp);
       m->pending = after;
       m->pending_g = gp;
-      trace::count_stop(p, after, gp->wait_reason);
+      trace::count_stop(p, gp->wait_reason);
       trace::status(next, GStatus::runnable, GStatus::running);
       next->status.store(GStatus::running, std::memory_order_relaxed);
       next->m = m;
@@ -293,7 +293,7 @@ void schedule_loop(M* m) {
       m->curg = nullptr;
       if (!gstack_intact(gp->stack)) stack_overflow(gp);
       AfterSwitch after = m->after;
-      trace::count_stop(m->p, after, gp->wait_reason);
+      trace::count_stop(m->p, gp->wait_reason);
       m->after = nullptr;
       next = after(m, gp);
       inherit = true;

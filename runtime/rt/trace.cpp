@@ -33,6 +33,10 @@
 #include "gort/gort.hpp"
 #include "rt/sched.hpp"
 
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
+
 #if defined(GORT_TSAN)
 // schedtrace's detailed lines read owner-written plain fields (schedtick,
 // gfree_count, curg...) racily, as Go's schedtrace does (and debug.cpp).
@@ -46,6 +50,9 @@ extern "C" void AnnotateIgnoreReadsEnd(const char* file, int line);
 #endif
 
 namespace gort::rt::trace {
+
+std::atomic<bool> enabled{false};
+CauseCounts* cause_counts = nullptr;
 
 namespace {
 
@@ -108,6 +115,49 @@ std::int64_t t0 = 0;                      // boot time
 std::map<std::string, int> traced_paths;  // runs traced to each path by this process
 int run_procs = 0;
 
+// Timestamps: the CPU's cycle counter where the kernel itself trusts it as
+// its clock (x86-64 with the "tsc" clocksource: invariant and synchronised
+// across CPUs; aarch64's virtual counter), else nanotime(). The counter is
+// several times cheaper to read than clock_gettime in a VM; end_run()
+// converts ticks to nanoseconds by the two clock readings it brackets the
+// run with. rdtscp / isb wait for the instructions before them, so a
+// timestamp taken after observing another thread's event is not earlier
+// than that event's.
+bool use_ticks = false;
+std::int64_t tick0 = 0;  // ticks at boot (with t0)
+
+std::int64_t ticks() noexcept {
+#if defined(__x86_64__)
+  if (use_ticks) {
+    unsigned aux;
+    return static_cast<std::int64_t>(__rdtscp(&aux));
+  }
+#elif defined(__aarch64__)
+  if (use_ticks) {
+    std::uint64_t v;
+    asm volatile("isb; mrs %0, cntvct_el0" : "=r"(v)::"memory");
+    return static_cast<std::int64_t>(v);
+  }
+#endif
+  return nanotime();
+}
+
+bool ticks_usable() noexcept {
+#if defined(__x86_64__)
+  std::FILE* f =
+      std::fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
+  if (f == nullptr) return false;
+  char buf[32] = {};
+  bool tsc = std::fgets(buf, sizeof buf, f) != nullptr && std::strncmp(buf, "tsc", 3) == 0;
+  std::fclose(f);
+  return tsc;
+#elif defined(__aarch64__)
+  return true;
+#else
+  return false;
+#endif
+}
+
 Buffer* buffer() noexcept {
   std::uint64_t gen = generation.load(std::memory_order_acquire);
   if (tls_gen == gen && tls_buf != nullptr) return tls_buf;
@@ -148,7 +198,7 @@ void record(Kind kind, std::uint64_t g, std::uint64_t arg, std::uint8_t extra,
   M* m = current_m();
   P* p = m ? m->p : nullptr;
   Event& e = b->chunks.back()[b->used++];
-  e.ts = nanotime();
+  e.ts = ticks();
   e.g = g;
   e.arg = arg;
   e.m = m ? m->id : -1 - b->index;
@@ -591,7 +641,7 @@ void emit_p(const P* p, const M* m, bool acquired) noexcept {
 
 void syscall_enter() noexcept {
   if (P* p = current_p(); p != nullptr && cause_counts != nullptr) {
-    bump(cause_counts[p->id].n[kSyscall]);
+    bump(cause_counts[p->id].n[kSlotSyscall]);
   }
   if (enabled.load(std::memory_order_relaxed)) record(kSysEnter, current_gid(), 0, 0);
 }
@@ -608,7 +658,7 @@ void handoff(const P* p) noexcept {
 
 void preempted(const G* gp) noexcept {
   if (P* p = current_p(); p != nullptr && cause_counts != nullptr) {
-    bump(cause_counts[p->id].n[kPreempt]);
+    bump(cause_counts[p->id].n[kSlotPreempt]);
   }
   if (enabled.load(std::memory_order_relaxed)) tls_preempt_g = gp->id;
 }
@@ -619,21 +669,28 @@ void boot(const Config& cfg, int procs) {
   teardown();
   cause_counts = new CauseCounts[static_cast<std::size_t>(procs)];
   run_procs = procs;
+  use_ticks = false;
   t0 = nanotime();
+  tick0 = t0;
 
   long st_ms = env_number("GORT_SCHEDTRACE", 0, 3'600'000);
   bool detail = env_number("GORT_SCHEDDETAIL", 0, 1) == 1;
 
+  // Config::trace is used as given (each run overwrites it); GORT_TRACE
+  // names the first traced run's file, and later runs of the same process
+  // (a test binary runs many) get <stem>.2<ext>, <stem>.3<ext>, ...
   const char* path = cfg.trace;
-  if (path == nullptr || *path == '\0') path = std::getenv("GORT_TRACE");
+  bool from_env = path == nullptr || *path == '\0';
+  if (from_env) path = std::getenv("GORT_TRACE");
   if (path != nullptr && *path != '\0') {
-    std::string p = nth_path(path, traced_paths.count(path) ? traced_paths[path] + 1 : 1);
+    int nth = from_env && traced_paths.count(path) ? traced_paths[path] + 1 : 1;
+    std::string p = nth_path(path, nth);
     std::FILE* f = std::fopen(p.c_str(), "w");
     if (f == nullptr) {
       throw std::runtime_error("gort: cannot open the trace file '" + p +
                                "' (Config::trace or GORT_TRACE): " + std::strerror(errno));
     }
-    ++traced_paths[path];
+    if (from_env) ++traced_paths[path];
     out = f;
     out_path = p;
     {
@@ -642,6 +699,9 @@ void boot(const Config& cfg, int procs) {
       generation.fetch_add(1, std::memory_order_acq_rel);
     }
     dropped_total.store(0, std::memory_order_relaxed);
+    use_ticks = ticks_usable();
+    t0 = nanotime();
+    tick0 = ticks();
     enabled.store(true, std::memory_order_release);
   }
   if (st_ms > 0) {
@@ -663,6 +723,7 @@ void end_run() noexcept {
   if (out == nullptr) return;
   enabled.store(false, std::memory_order_release);
   std::int64_t end = nanotime();
+  std::int64_t tick1 = ticks();
   std::vector<Event> all;
   std::uint64_t dropped = dropped_total.load(std::memory_order_relaxed);
   bool ok = true;
@@ -680,6 +741,10 @@ void end_run() noexcept {
     }
     buffers.clear();
     generation.fetch_add(1, std::memory_order_acq_rel);  // stale thread_local pointers
+    if (use_ticks && tick1 > tick0) {                    // ticks -> nanoseconds
+      long double scale = static_cast<long double>(end - t0) / (tick1 - tick0);
+      for (Event& e : all) e.ts = t0 + static_cast<std::int64_t>((e.ts - tick0) * scale);
+    }
     std::stable_sort(all.begin(), all.end(),
                      [](const Event& a, const Event& b) { return a.ts < b.ts; });
     Writer(out).write(all, end, dropped);
@@ -703,18 +768,22 @@ void end_run() noexcept {
 
 void add_stats(debug::Stats& s) noexcept {
   if (cause_counts == nullptr) return;
-  std::uint64_t n[kCauses] = {};
+  std::uint64_t n[kSlots] = {};
   for (int i = 0; i < run_procs; ++i) {
-    for (int c = 0; c < kCauses; ++c) n[c] += cause_counts[i].n[c].load(std::memory_order_relaxed);
+    for (int c = 0; c < kSlots; ++c) n[c] += cause_counts[i].n[c].load(std::memory_order_relaxed);
   }
+  auto at = [&](WaitReason r) { return n[static_cast<int>(r)]; };
+  std::uint64_t exits = s.goroutines_created - s.goroutines_live;
   s.sched_go = s.goroutines_created > 0 ? s.goroutines_created - 1 : 0;
-  s.sched_sync = n[kSync];
-  s.sched_sleep = n[kSleep];
-  s.sched_io = n[kIO];
-  s.sched_syscall = n[kSyscall];
-  s.sched_yield = n[kYield];
-  s.sched_preempt = n[kPreempt] + s.slices_ended;
-  s.sched_exit = n[kExit];
+  s.sched_sync = at(WaitReason::chan_receive) + at(WaitReason::chan_send) +
+                 at(WaitReason::wait_group) + at(WaitReason::mutex) + at(WaitReason::select);
+  s.sched_sleep = at(WaitReason::sleep);
+  s.sched_io = at(WaitReason::io_wait);
+  s.sched_syscall = n[kSlotSyscall];
+  // A reason-less stop is a yield or an exit; an exit is counted before its stop.
+  s.sched_yield = at(WaitReason::none) > exits ? at(WaitReason::none) - exits : 0;
+  s.sched_preempt = at(WaitReason::preempted) + n[kSlotPreempt] + s.slices_ended;
+  s.sched_exit = exits;
 }
 
 void teardown() noexcept {

@@ -30,8 +30,7 @@
 // Decisions by cause (debug::Stats, the seed's four occasions for the
 // scheduler to decide plus yield and preemption): count_stop() is called
 // where a goroutine leaves its M (the schedule loop and the direct
-// hand-off); it bumps a per-P counter chosen from what the goroutine asked
-// for (park with its wait reason, yield, exit).
+// hand-off); it bumps a per-P counter indexed by the goroutine's wait reason.
 #pragma once
 
 #include <atomic>
@@ -48,13 +47,11 @@ struct Config;
 namespace gort::rt {
 
 struct G;
-G* park_m(M* m, G* gp);     // sched.hpp
-G* gosched_m(M* m, G* gp);  // sched.hpp
 
 namespace trace {
 
 /// True while the current run is traced. Read (relaxed) by every hook.
-inline std::atomic<bool> enabled{false};
+[[gnu::visibility("hidden")]] extern std::atomic<bool> enabled;
 
 /// Why a G was made runnable (the "cause" of a ready event).
 enum class ReadyCause : std::uint8_t { direct, timer, netpoll };
@@ -123,38 +120,30 @@ void handoff(const P* p) noexcept;
 void preempted(const G* gp) noexcept;
 
 // ---- decisions by cause ---------------------------------------------------
+//
+// The hot path bumps one per-P counter indexed by the leaving goroutine's
+// wait reason (set by park(), none for a yield or an exit): no comparison,
+// no call. add_stats() folds the slots into causes; yields are the
+// reason-less stops minus the exits (counted apart, P::n_exited).
 
-/// Indices of the per-P cause counters.
-enum Cause : int { kSync, kSleep, kIO, kYield, kPreempt, kExit, kSyscall, kCauses };
+/// Slots of the per-P counters: a WaitReason's value, or one of these.
+enum Slot : int { kSlotPreempt = 14, kSlotSyscall = 15, kSlots = 16 };
+static_assert(static_cast<int>(WaitReason::preempted) < kSlotPreempt);
 
 /// One P's counters (owner-written, bump()).
 struct alignas(64) CauseCounts {
-  std::atomic<std::uint64_t> n[kCauses] = {};
+  std::atomic<std::uint64_t> n[kSlots] = {};
 };
 /// gomaxprocs of them while a run is booted, else null (boot()/teardown()).
-inline CauseCounts* cause_counts = nullptr;
+[[gnu::visibility("hidden")]] extern CauseCounts* cause_counts;
 
-/// The cause a park with @p r counts as.
-constexpr Cause cause_of(WaitReason r) noexcept {
-  switch (r) {
-    case WaitReason::sleep:
-      return kSleep;
-    case WaitReason::io_wait:
-      return kIO;
-    case WaitReason::preempted:
-      return kPreempt;
-    default:
-      return kSync;
-  }
-}
-
-/// A goroutine leaves its M on @p p, having asked for @p after (park_m with
-/// wait reason @p r, gosched_m, or an exit). Owner of p only.
-inline void count_stop(const P* p, AfterSwitch after, WaitReason r) noexcept {
+/// A goroutine leaves its M on @p p (which may be null in Lab 05's
+/// exitsyscall path) with wait reason @p r (none: a yield or an exit).
+/// The owner of p only.
+inline void count_stop(const P* p, WaitReason r) noexcept {
   if (p == nullptr) [[unlikely]]
-    return;  // an M without a P (Lab 05 exitsyscall)
-  Cause c = after == park_m ? cause_of(r) : after == gosched_m ? kYield : kExit;
-  bump(cause_counts[p->id].n[c]);
+    return;
+  bump(cause_counts[p->id].n[static_cast<std::uint8_t>(r)]);
 }
 
 // ---- the run's lifecycle (proc.cpp) ----------------------------------------

@@ -57,7 +57,9 @@ struct Config {
   std::size_t stack_size = 0;
   /// Path of a Chrome trace-event JSON file (Perfetto, chrome://tracing) to
   /// write this run's execution trace to when it ends (docs/TRACING.md).
-  /// nullptr: the GORT_TRACE environment variable if set, else no trace.
+  /// Each run overwrites it. nullptr: the GORT_TRACE environment variable if
+  /// set (later runs of the process then write <stem>.2.json, .3, ...), else
+  /// no trace.
   const char* trace = nullptr;
 };
 
