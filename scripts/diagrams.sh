@@ -10,6 +10,11 @@
 # compared: it names the Graphviz version that drew it).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+if [ ! -d "$root/solution" ]; then
+  echo "diagrams: make diagrams needs solution/ (the instructor's tree); draw your own runs with" \
+       "GORT_TRACE=t.json ./prog and scripts/trace_timeline.py t.json" >&2
+  exit 1
+fi
 check=0
 if [ "${1:-}" = "--check" ]; then check=1; shift; fi
 bin=${1:-}
