@@ -267,9 +267,16 @@ int go_gstatus(GStatus s) noexcept {
 }
 int go_pstatus(PStatus s) noexcept { return s == PStatus::dead ? 4 : static_cast<int>(s); }
 
-constexpr int kPidM = 1;  // "Ms": tid = M id (threads that are not Ms: 100000 + k)
-constexpr int kPidP = 2;  // "Ps": tid = P id
-constexpr int kPidG = 3;  // "Goroutines": tid = goroutine id
+constexpr int kPidM = 1;  // "Ms": a track per M (and per thread that is not an M)
+constexpr int kPidP = 2;  // "Ps": a track per P
+constexpr int kPidG = 3;  // "Goroutines": a track per goroutine
+// Track ids are unique across the three groups and never 0: Perfetto keys
+// threads by tid alone, and tid 0 is Linux's idle task there.
+constexpr long long kTidM = 1'000'000;      // + M id
+constexpr long long kTidOther = 1'500'000;  // + registration index
+constexpr long long kTidP = 2'000'000;      // + P id
+constexpr long long kTidG = 3'000'000;      // + goroutine id
+long long gtid(std::uint64_t g) { return kTidG + static_cast<long long>(g); }
 /// Goroutines given a state track of their own (the first ones created).
 constexpr std::size_t kMaxGTracks = 256;
 
@@ -346,15 +353,15 @@ class Writer {
                  pid, tid, tid);
   }
   long long mtid(int m) {
-    long long tid = m >= 0 ? m : 100000 + (-1 - m);
+    long long tid = m >= 0 ? kTidM + m : kTidOther + (-1 - m);
     if (named_m_.insert({tid, true}).second) {
       meta_thread(kPidM, tid, m >= 0 ? "M" + std::to_string(m) : "thread " + std::to_string(-m));
     }
     return tid;
   }
   long long ptid(int p) {
-    if (named_p_.insert({p, true}).second) meta_thread(kPidP, p, "P" + std::to_string(p));
-    return p;
+    if (named_p_.insert({p, true}).second) meta_thread(kPidP, kTidP + p, "P" + std::to_string(p));
+    return kTidP + p;
   }
   /// A complete slice ("X"). @p args: the inside of the args object, or "".
   void slice(int pid, long long tid, const std::string& name, const char* cat, std::int64_t b,
@@ -393,7 +400,7 @@ class Writer {
     if (!s.track && g != 0 && g_tracks_ < kMaxGTracks && g_.size() <= kMaxGTracks * 4) {
       s.track = true;
       ++g_tracks_;
-      meta_thread(kPidG, static_cast<long long>(g), gname(g));
+      meta_thread(kPidG, gtid(g), gname(g));
     }
     return s;
   }
@@ -405,7 +412,7 @@ class Writer {
       if (s.st == GStatus::waiting && s.reason != 0) {
         name += std::string(" (") + to_string(static_cast<WaitReason>(s.reason)) + ")";
       }
-      slice(kPidG, static_cast<long long>(g), name, "state", s.since, t, garg(g));
+      slice(kPidG, gtid(g), name, "state", s.since, t, garg(g));
     }
     s.st = st;
     s.since = t;
