@@ -136,6 +136,7 @@ void checkdead() {
     write_all(2, "\n");
   }
   write_all(2, "exit status 2\n");
+  trace::exit_now();
   ::_exit(2);
 }
 

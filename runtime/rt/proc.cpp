@@ -177,6 +177,7 @@ void panic(const char* msg) noexcept {
                 static_cast<unsigned long long>(gp ? gp->id : 0));
   write_all(2, buf);
   write_all(2, "\nexit status 2\n");
+  trace::exit_now();
   ::_exit(2);
 }
 
@@ -193,6 +194,7 @@ void fatal(const char* msg) noexcept {
   }
   debug::dump(2);
   write_all(2, "\nexit status 2\n");
+  trace::exit_now();
   ::_exit(2);
 }
 

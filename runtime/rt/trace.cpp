@@ -163,6 +163,7 @@ Buffer* buffer() noexcept {
   if (tls_gen == gen && tls_buf != nullptr) return tls_buf;
   try {
     auto b = std::make_unique<Buffer>();
+    b->chunks.reserve(kMaxChunksPerBuffer);  // never reallocated: exit_now() reads it racily
     std::lock_guard<std::mutex> lk(reg_lock);
     if (generation.load(std::memory_order_relaxed) != gen) return nullptr;
     b->index = static_cast<int>(buffers.size());
@@ -718,15 +719,10 @@ void boot(const Config& cfg, int procs) {
   }
 }
 
-void end_run() noexcept {
-  if (st_thread.joinable()) {
-    {
-      std::lock_guard<std::mutex> lk(st_lock);
-      st_stop = true;
-    }
-    st_cv.notify_all();
-    st_thread.join();
-  }
+namespace {
+
+/// Merges the buffers and writes the JSON file (end_run, exit_now).
+void write_trace() noexcept {
   if (out == nullptr) return;
   enabled.store(false, std::memory_order_release);
   std::int64_t end = nanotime();
@@ -771,6 +767,29 @@ void end_run() noexcept {
     std::snprintf(msg, sizeof msg, "gort: could not write the trace file %s\n", out_path.c_str());
   }
   write_all(2, msg);
+}
+
+}  // namespace
+
+void end_run() noexcept {
+  if (st_thread.joinable()) {
+    {
+      std::lock_guard<std::mutex> lk(st_lock);
+      st_stop = true;
+    }
+    st_cv.notify_all();
+    st_thread.join();
+  }
+  write_trace();
+}
+
+void exit_now() noexcept {
+  // Other Ms may still be recording: their last events may be missing or
+  // torn. Their chunk lists never reallocate (reserved at creation), so the
+  // read cannot fault.
+  if (out != nullptr)
+    write_all(2, "gort: the program is exiting: writing the trace as it stands\n");
+  write_trace();
 }
 
 void add_stats(debug::Stats& s) noexcept {

@@ -160,6 +160,12 @@ void boot(const Config& cfg, int procs);
 /// reported on stderr). The booting thread.
 void end_run() noexcept;
 
+/// The process is about to exit (a fatal error, a panic, the deadlock
+/// report): writes the trace as it stands so the run that failed can be
+/// looked at. Other Ms may still be running (their last events may be
+/// missing). Any thread; never throws.
+void exit_now() noexcept;
+
 /// Adds this run's counters to @p s. Caller holds sched.debug_lock.
 void add_stats(debug::Stats& s) noexcept;
 

@@ -156,6 +156,28 @@ TEST_CASE("trace: GORT_TRACE names the file; later runs of the process get .2, .
   CHECK(c.err.find("gort: trace written to") != std::string::npos);
 }
 
+TEST_CASE("trace: a run that ends in the deadlock report still writes its trace") {
+  std::string path = temp_path("deadlock.json");
+  auto c = in_child([&] {
+    ::setenv("GORT_TRACE", path.c_str(), 1);
+    gort::run(
+        [] {
+          gort::Chan<int> never;
+          gort::go([never] { (void)never.recv(); });
+          (void)never.recv();  // nobody sends: "all goroutines are asleep"
+        },
+        {.procs = 2});
+  });
+  CHECK(c.code == 2);
+  CHECK(c.err.find("all goroutines are asleep") != std::string::npos);
+  std::string out;
+  int rc = check_trace(path, 2, &out);
+  INFO(out);
+  CHECK(rc == 0);
+  CHECK(slurp(path).find("park G1: chan receive") != std::string::npos);
+  std::remove(path.c_str());
+}
+
 TEST_CASE("schedtrace: the line has Go's format, with exact counts on one P") {
   std::string line, detail;
   gort::run(
