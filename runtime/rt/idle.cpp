@@ -259,7 +259,7 @@ void wake_for_timer() {
 }
 
 G* next_local_g(P* p, bool* inherit_time) {
-  G* gp = find_runnable_fast(p, inherit_time);
+  G* gp = trace::perturb_pick(p, find_runnable_fast(p, inherit_time), inherit_time);  // GORT_SEED
   if (gp == nullptr || !*inherit_time) return gp;
   SliceClock& s = sched.slices[p->id];
   if ((++s.inherited & (kSliceCheckEvery - 1)) != 0) return gp;

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "gort/gort.hpp"
+#include "rt/runq.hpp"
 #include "rt/sched.hpp"
 
 #if defined(__x86_64__)
@@ -53,6 +54,7 @@ namespace gort::rt::trace {
 
 std::atomic<bool> enabled{false};
 CauseCounts* cause_counts = nullptr;
+bool seeded = false;
 
 namespace {
 
@@ -111,6 +113,7 @@ std::atomic<std::uint64_t> dropped_total{0};   // events lost to allocation fail
 
 std::FILE* out = nullptr;  // the open trace file of this run
 std::string out_path;
+long run_seed = 0;                        // GORT_SEED of this run (0: none)
 std::int64_t t0 = 0;                      // boot time
 std::map<std::string, int> traced_paths;  // runs traced to each path by this process
 int run_procs = 0;
@@ -681,6 +684,13 @@ void boot(const Config& cfg, int procs) {
   t0 = nanotime();
   tick0 = t0;
 
+  long seed = env_number("GORT_SEED", 0, 2'000'000'000);
+  seeded = seed > 0;
+  run_seed = seed;
+  for (int i = 0; i < procs; ++i) {
+    cause_counts[i].rng = 0x9e3779b97f4a7c15ull * static_cast<std::uint64_t>(seed) +
+                          0x632be59bd9b4e019ull * static_cast<std::uint64_t>(i + 1);
+  }
   long st_ms = env_number("GORT_SCHEDTRACE", 0, 3'600'000);
   bool detail = env_number("GORT_SCHEDDETAIL", 0, 1) == 1;
 
@@ -783,7 +793,28 @@ void end_run() noexcept {
   write_trace();
 }
 
+G* perturb_pick_slow(P* p, G* gp, bool* inherit_time) {
+  if (gp == nullptr || cause_counts == nullptr) return gp;
+  std::uint64_t& x = cause_counts[p->id].rng;  // xorshift64*
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  if (((x * 0x2545f4914f6cdd1dull) >> 62) != 0) return gp;  // 3 picks in 4 unchanged
+  runq_put(p, gp, false);
+  G* next = find_runnable_fast(p, inherit_time);
+  *inherit_time = false;
+  return next;
+}
+
 void exit_now() noexcept {
+  if (seeded) {
+    char msg[160];
+    std::snprintf(msg, sizeof msg,
+                  "gort: this run's schedule was perturbed with GORT_SEED=%ld (the same seed on "
+                  "one P repeats it)\n",
+                  run_seed);
+    write_all(2, msg);
+  }
   // Other Ms may still be recording: their last events may be missing or
   // torn. Their chunk lists never reallocate (reserved at creation), so the
   // read cannot fault.

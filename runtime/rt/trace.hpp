@@ -130,9 +130,10 @@ void preempted(const G* gp) noexcept;
 enum Slot : int { kSlotPreempt = 14, kSlotSyscall = 15, kSlots = 16 };
 static_assert(static_cast<int>(WaitReason::preempted) < kSlotPreempt);
 
-/// One P's counters (owner-written, bump()).
+/// One P's counters (owner-written, bump()), and its GORT_SEED generator.
 struct alignas(64) CauseCounts {
   std::atomic<std::uint64_t> n[kSlots] = {};
+  std::uint64_t rng = 0;  ///< GORT_SEED's per-P random state (owner only)
 };
 /// gomaxprocs of them while a run is booted, else null (boot()/teardown()).
 [[gnu::visibility("hidden")]] extern CauseCounts* cause_counts;
@@ -146,12 +147,32 @@ inline void count_stop(const P* p, WaitReason r) noexcept {
   bump(cause_counts[p->id].n[static_cast<std::uint8_t>(r)]);
 }
 
+// ---- GORT_SEED: reproducible perturbed schedules ---------------------------
+
+/// True while the run was started with GORT_SEED=n (n > 0).
+[[gnu::visibility("hidden")]] extern bool seeded;
+
+[[gnu::cold, gnu::noinline]] G* perturb_pick_slow(P* p, G* gp, bool* inherit_time);
+
+/// next_local_g just picked @p gp for @p p (owner only). With GORT_SEED, one
+/// pick in four is changed within what Go's rules allow: the G goes to the
+/// tail of the local ring and the next G is taken afresh (it may be gp
+/// again); the choice comes from a per-P generator seeded by n and the P's
+/// index, so on one P the same seed gives the same schedule. Returns the G
+/// to run (null only if gp was).
+inline G* perturb_pick(P* p, G* gp, bool* inherit_time) {
+  if (seeded) [[unlikely]]
+    return perturb_pick_slow(p, gp, inherit_time);
+  return gp;
+}
+
 // ---- the run's lifecycle (proc.cpp) ----------------------------------------
 
 /// Boot of a run with @p procs Ps: allocates the cause counters; reads
 /// Config::trace / GORT_TRACE (opens the file: throws std::runtime_error
-/// naming it if it cannot) and GORT_SCHEDTRACE / GORT_SCHEDDETAIL (throws
-/// std::invalid_argument on a malformed value) and starts what they ask for.
+/// naming it if it cannot), GORT_SCHEDTRACE / GORT_SCHEDDETAIL and GORT_SEED
+/// (throws std::invalid_argument on a malformed value) and starts what they
+/// ask for.
 /// The booting thread, under sched.debug_lock.
 void boot(const Config& cfg, int procs);
 
