@@ -7,7 +7,7 @@ LAB ?=
 REFERENCE ?=
 SANITIZE ?=
 
-.PHONY: demo test grade docs bench reset doctor handout clean help
+.PHONY: demo test grade docs bench reset doctor handout clean help diagrams
 
 help:
 	@grep -h "^## " Makefile | sed "s/^## /  /"
@@ -37,6 +37,11 @@ bench:
 	@scripts/deps.sh core bench
 	@scripts/build.sh $(BUILD)/dev benches -DGORT_REFERENCE="$(REFERENCE)"
 	@scripts/run-list.sh $(BUILD)/dev/benches.txt
+
+## make diagrams: redraw solution/diagrams/*.svg from deterministic one-P runs (and traces' timelines)
+diagrams:
+	@scripts/deps.sh core docs
+	@scripts/diagrams.sh
 
 ## make reset LAB=NN: restore that lab's starter files (asks first)
 reset:

@@ -17,6 +17,7 @@
 #include "rt/runq.hpp"
 #include "rt/sched.hpp"
 #include "rt/steal.hpp"
+#include "rt/trace.hpp"
 
 #if defined(GORT_TSAN)
 // snapshot() peeks at fields their owners write without synchronisation (a
@@ -142,6 +143,7 @@ debug::Stats collect_stats() noexcept {
   s.spinning_peak =
       static_cast<std::uint64_t>(steal_stats.spinning_peak.load(std::memory_order_relaxed));
   s.spinner_wakeups = steal_stats.spinner_wakeups.load(std::memory_order_relaxed);
+  trace::add_stats(s);  // scheduling decisions by cause
   return s;
 }
 }  // namespace rt

@@ -37,6 +37,7 @@
 #include "ctx/context.hpp"
 #include "ctx/stack.hpp"
 #include "gort/debug.hpp"
+#include "rt/trace.hpp"
 
 namespace gort::rt {
 
@@ -82,6 +83,7 @@ struct G {
 /// fatal error "casgstatus: goroutine N: bad transition waiting -> runnable:
 /// it is running". Any thread.
 inline void cas_status(G* gp, GStatus from, GStatus to) noexcept {
+  trace::status(gp, from, to);  // one untaken branch unless tracing
   GStatus seen = from;
   if (!gp->status.compare_exchange_strong(seen, to, std::memory_order_acq_rel,
                                           std::memory_order_relaxed)) [[unlikely]] {

@@ -41,6 +41,7 @@
 #include "rt/sysmon.hpp"
 #include "rt/steal.hpp"
 #include "rt/timers.hpp"
+#include "rt/trace.hpp"
 
 namespace gort::rt {
 
@@ -64,11 +65,13 @@ void acquirep(M* m, P* p) {
   p->m = m;
   p->status.store(PStatus::running, std::memory_order_relaxed);
   sysmon_wake();  // Lab 05: a P runs again, sysmon leaves its deep sleep
+  trace::p_owner(p, m, true);
 }
 
 // --- lists under sched.lock -------------------------------------------------
 
 void pidle_put(P* p) {
+  trace::p_owner(p, p->m, false);
   p->m = nullptr;
   p->status.store(PStatus::idle, std::memory_order_relaxed);
   p->link = sched.pidle;
@@ -145,6 +148,7 @@ void checkdead() {
     write_all(2, "\n");
   }
   write_all(2, "exit status 2\n");
+  trace::exit_now();
   ::_exit(2);
 }
 
@@ -204,8 +208,11 @@ bool try_wakep();
 /// The M found work: stop spinning (the student's reset_spinning), and if it
 /// was the last spinner let another M take over the search (Lab 06).
 G* found(M* m, G* gp) {
-  if (m->spinning && reset_spinning(m) && try_wakep()) {
-    steal_stats.spinner_wakeups.fetch_add(1, std::memory_order_relaxed);
+  if (m->spinning) {
+    trace::spinning(false);
+    if (reset_spinning(m) && try_wakep()) {
+      steal_stats.spinner_wakeups.fetch_add(1, std::memory_order_relaxed);
+    }
   }
   return gp;
 }
@@ -332,7 +339,7 @@ namespace {
 }  // namespace
 
 G* next_local_g(P* p, bool* inherit_time) {
-  G* gp = find_runnable_fast(p, inherit_time);
+  G* gp = trace::perturb_pick(p, find_runnable_fast(p, inherit_time), inherit_time);  // GORT_SEED
   if (gp == nullptr || !*inherit_time) return gp;
   SliceClock& s = sched.slices[p->id];
   if ((++s.inherited & (kSliceCheckEvery - 1)) != 0) [[likely]]
@@ -401,6 +408,7 @@ top:
   // Lab 04: goroutines whose I/O is ready.
   if (netpoll_has_waiters()) {
     if (G* list = netpoll(false, 0)) {
+      trace::netpoll_ready(list);
       G* gp = list;
       for (G* g = list->schedlink; g;) {
         G* nx = g->schedlink;
@@ -420,12 +428,13 @@ top:
   if (sched.gomaxprocs > 1) {
     if (!m->spinning && begin_spinning(m)) note_spinning();
     if (m->spinning) {
+      trace::spinning(true);
       for (int i = 0; i < kSpinRounds; ++i) {
         steal_stats.attempts.fetch_add(1, std::memory_order_relaxed);
         if (G* gp = steal_work(p)) {
           steal_stats.batches.fetch_add(1, std::memory_order_relaxed);
           p->n_steals.fetch_add(1 + runq_len(p), std::memory_order_relaxed);
-          return found(m, gp);
+          return found(m, trace::stolen(p, gp));
         }
         if (sched.runq_size.load(std::memory_order_relaxed) > 0 || timer_due() ||
             sched.exiting.load(std::memory_order_relaxed)) {
@@ -451,6 +460,7 @@ top:
   bool was_spinning = m->spinning;
   if (m->spinning) {
     m->spinning = false;
+    trace::spinning(false);
     sched.nmspinning.fetch_sub(1, std::memory_order_seq_cst);
   }
   // Re-check after dropping the P and the spinning count: work that arrived
@@ -473,6 +483,7 @@ top:
   // goes to other Ms through wakep as usual.
   if (netpoll_has_waiters() && !netpoll_blocked.exchange(true, std::memory_order_acq_rel)) {
     G* list = netpoll(true, next_timer());
+    trace::netpoll_ready(list);
     netpoll_blocked.store(false, std::memory_order_release);
     if (sched.exiting.load(std::memory_order_relaxed)) return nullptr;
     P* p2;
@@ -505,7 +516,9 @@ top:
       return found(m, gp);
     }
   }
+  trace::m_idle(true);
   stopm(m);
+  trace::m_idle(false);
   if (sched.exiting.load(std::memory_order_relaxed)) return nullptr;
   goto top;
 }

@@ -46,6 +46,7 @@
 #include "rt/sysmon.hpp"
 #include "rt/steal.hpp"
 #include "rt/timers.hpp"
+#include "rt/trace.hpp"
 
 namespace gort::rt {
 
@@ -183,6 +184,7 @@ void panic(const char* msg) noexcept {
                 static_cast<unsigned long long>(gp ? gp->id : 0));
   write_all(2, buf);
   write_all(2, "\nexit status 2\n");
+  trace::exit_now();
   ::_exit(2);
 }
 
@@ -199,6 +201,7 @@ void fatal(const char* msg) noexcept {
   }
   debug::dump(2);
   write_all(2, "\nexit status 2\n");
+  trace::exit_now();
   ::_exit(2);
 }
 
@@ -226,6 +229,7 @@ namespace {
 
 G* main_exit_m(M* m, G* gp) {
   (void)m;
+  trace::status(gp, GStatus::running, GStatus::dead);
   gp->status.store(GStatus::dead, std::memory_order_relaxed);
   std::lock_guard<os::FutexMutex> lk(sched.lock);
   sched.exiting.store(true, std::memory_order_seq_cst);
@@ -263,6 +267,8 @@ void switch_from(AfterSwitch after) {
       if (!gstack_intact(gp->stack)) stack_overflow(gp);
       m->pending = after;
       m->pending_g = gp;
+      trace::count_stop(p, gp->wait_reason);
+      trace::status(next, GStatus::runnable, GStatus::running);
       next->status.store(GStatus::running, std::memory_order_relaxed);
       next->m = m;
       m->curg = next;
@@ -296,6 +302,7 @@ void schedule_loop(M* m) {
       m->curg = nullptr;
       if (!gstack_intact(gp->stack)) stack_overflow(gp);
       AfterSwitch after = m->after;
+      trace::count_stop(m->p, gp->wait_reason);
       m->after = nullptr;
       next = after(m, gp);
       inherit = true;
@@ -318,6 +325,7 @@ void mstart(M* m) {
     p->m = m;
     p->status.store(PStatus::running, std::memory_order_relaxed);
     sysmon_wake();  // Lab 05: a P runs again
+    trace::p_owner(p, m, true);
     schedule_loop(m);
   }
   set_current_m(nullptr);
@@ -413,6 +421,7 @@ void teardown(M* m0) {
   }
   ctx::uninstall_overflow_handler();  // the program's own SIGSEGV/SIGBUS handlers come back
   set_current_m(nullptr);
+  trace::end_run();  // writes the execution trace (GORT_TRACE), stops schedtrace
   // Every M has stopped. A hang dump in progress (another thread's signal
   // handler) finishes before anything is freed; later ones see no run.
   sched.dumpable.store(false, std::memory_order_seq_cst);
@@ -421,6 +430,7 @@ void teardown(M* m0) {
   // the run is gone, then see the saved counters.
   std::lock_guard<os::FutexMutex> dlk(sched.debug_lock);
   if (sched.allp != nullptr) last_stats = collect_stats();
+  trace::teardown();
   std::size_t ng = sched.allgs.size();
   for (std::size_t i = 0; i < ng; ++i) {
     G* gp = sched.allgs.at(i);
@@ -541,6 +551,7 @@ int run_main(int (*main_fn)(void*), void* arg, const Config& cfg) {
       steal_reset(procs);  // Lab 06's counters and steal order
       sched.main_started.store(false);
       sched.stack_size = ss;
+      trace::boot(cfg, procs);  // GORT_TRACE, GORT_SCHEDTRACE; the cause counters
       std::unique_ptr<P[]> allp(new P[static_cast<std::size_t>(procs)]);
       std::unique_ptr<SliceClock[]> slices(new SliceClock[static_cast<std::size_t>(procs)]);
       auto m = std::make_unique<M>();

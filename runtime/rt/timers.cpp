@@ -17,6 +17,7 @@
 #include "os/futex_mutex.hpp"
 #include "rt/runq.hpp"
 #include "rt/sched.hpp"
+#include "rt/trace.hpp"
 
 namespace gort::rt {
 
@@ -85,6 +86,7 @@ namespace {
   }
   for (int i = 0; i < n; ++i) {
     G* gp = batch[i];
+    trace::timer_fire(gp);
     gp->wait_reason = WaitReason::none;
     gp->status.store(GStatus::runnable, std::memory_order_relaxed);
     runq_put(p, gp, false);  // deadline order: to the tail

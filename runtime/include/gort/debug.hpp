@@ -95,7 +95,23 @@ struct Stats {
   std::uint64_t spinning_peak = 0;
   /// Ms started by a spinning M that found work and was the last spinner
   std::uint64_t spinner_wakeups = 0;
-  int procs = 0;  ///< number of Ps
+
+  // ---- scheduling decisions by cause (issue 11, rt/trace.cpp) -------------
+  // The seed's occasions for the scheduler to decide: the `go` keyword,
+  // system calls and synchronization (gort has no garbage collector, Go's
+  // fourth), plus yields, preemptions and exits. Each count but sched_go is
+  // a goroutine leaving its M for that reason.
+  std::uint64_t sched_go = 0;       ///< go statements: a new G queued, maybe a P woken
+  std::uint64_t sched_sync = 0;     ///< parks on a channel, select, WaitGroup or Mutex
+  std::uint64_t sched_sleep = 0;    ///< parks in sleep_for (a timer)
+  std::uint64_t sched_io = 0;       ///< parks waiting for the network poller (Lab 04)
+  std::uint64_t sched_syscall = 0;  ///< system calls entered through entersyscall (Lab 05)
+  std::uint64_t sched_yield = 0;    ///< gort::yield
+  /// Preemptions (Lab 05) and runnext chains cut by the time-slice bound
+  /// (slices_ended)
+  std::uint64_t sched_preempt = 0;
+  std::uint64_t sched_exit = 0;  ///< goroutines that finished (main included)
+  int procs = 0;                 ///< number of Ps
 };
 
 /// A snapshot of the counters. Callable from any thread at any time, also

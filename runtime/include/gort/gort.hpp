@@ -60,6 +60,12 @@ struct Config {
   /// each — ends with "fatal error: thread exhaustion" (Go's SetMaxThreads).
   /// 0: the GORT_MAXTHREADS environment variable if set, else 10,000.
   int max_threads = 0;
+  /// Path of a Chrome trace-event JSON file (Perfetto, chrome://tracing) to
+  /// write this run's execution trace to when it ends (docs/TRACING.md).
+  /// Each run overwrites it. nullptr: the GORT_TRACE environment variable if
+  /// set (later runs of the process then write <stem>.2.json, .3, ...), else
+  /// no trace.
+  const char* trace = nullptr;
 };
 
 namespace detail {
