@@ -38,8 +38,8 @@
 #include "rt/hooks.hpp"
 #include "rt/runq.hpp"
 #include "rt/sched.hpp"
-#include "rt/sysmon.hpp"
 #include "rt/steal.hpp"
+#include "rt/sysmon.hpp"
 #include "rt/timers.hpp"
 #include "rt/trace.hpp"
 

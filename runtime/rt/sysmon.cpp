@@ -35,6 +35,7 @@
 #include "rt/runq.hpp"
 #include "rt/sched.hpp"
 #include "rt/sysmon.hpp"
+#include "rt/trace.hpp"
 
 namespace gort::rt {
 
@@ -228,6 +229,7 @@ void preempt_point() {
   if (current_g() == nullptr) return;
   p->preempt.store(false, std::memory_order_relaxed);
   sched.n_preemptions.fetch_add(1, std::memory_order_relaxed);
+  trace::preempted(current_g());
   mcall(gopreempt_m);
 }
 
@@ -304,6 +306,7 @@ void syscall_enter(bool block) {
         "gort::syscall called inside the function of another gort::syscall — during a system "
         "call the goroutine holds no P; call gort::syscall for each blocking call separately");
   }
+  trace::syscall_enter();  // counted as a scheduling decision; drawn when tracing
   if (block) {
     entersyscall_block();
   } else {
@@ -313,6 +316,7 @@ void syscall_enter(bool block) {
 
 void syscall_exit() noexcept {
   exitsyscall();
+  trace::syscall_exit();
   if (sched.exiting.load(std::memory_order_relaxed)) [[unlikely]] {
     // main returned during the call: this goroutine is not resumed (Go's
     // process would have exited); its M goes back to its loop and ends.

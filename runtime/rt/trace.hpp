@@ -107,7 +107,10 @@ inline void p_owner(const P* p, const M* m, bool acquired) noexcept {
     emit_p(p, m, acquired);
 }
 
-// ---- for Lab 05 (system calls, hand-off, preemption), wired where its code lands ----
+// ---- Lab 05 (system calls, preemption): called by rt/sysmon.cpp around the
+// student's entersyscall/exitsyscall and in preempt_point. handoff() is not
+// called: handoffp is the student's code, and the P's track already shows the
+// M that takes it over. ----
 
 /// The calling goroutine enters a possibly blocking system call.
 void syscall_enter() noexcept;
