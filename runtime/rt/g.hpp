@@ -100,6 +100,7 @@ inline void cas_status(G* gp, GStatus from, GStatus to) noexcept {
 /// the same fatal error if gp was not in @p from. Used by the optimized
 /// solution's hot paths; cas_status is the one every lab uses.
 inline void set_status_owned(G* gp, GStatus from, GStatus to) noexcept {
+  trace::status(gp, from, to);  // as in cas_status: the trace sees every transition
   GStatus seen = gp->status.load(std::memory_order_relaxed);
   if (seen != from) [[unlikely]]
     bad_status_transition(gp, seen, from, to);
