@@ -48,7 +48,9 @@
 // the select call itself, as above. Every select must run inside gort::run
 // (std::logic_error otherwise). Handlers run on the selecting goroutine after
 // the operation is done; an exception from a handler propagates out of
-// select (the operation has happened).
+// select (the operation has happened). A handler that dereferences its
+// optional without testing it may draw GCC's -Wmaybe-uninitialized (it
+// cannot know the channel is open): test it, or use value() / value_or().
 #pragma once
 
 #include <cstddef>
@@ -112,13 +114,12 @@ class RecvCase {
     sc.is_send = false;
   }
   void run(const SelectCase& sc) {
-    if (!sc.ok) {
-      invoke_handler(fn_, std::optional<T>());
-      return;
+    std::optional<T> v;
+    if (sc.ok) {
+      T* p = std::launder(reinterpret_cast<T*>(slot_));
+      v.emplace(std::move(*p));
+      p->~T();
     }
-    T* p = std::launder(reinterpret_cast<T*>(slot_));
-    std::optional<T> v(std::move(*p));
-    p->~T();
     invoke_handler(fn_, std::move(v));
   }
 
@@ -216,11 +217,11 @@ template <class T, class F>
 [[nodiscard]] detail::SendCase<T, F> send(const Chan<T>* ch, std::type_identity_t<T> value, F fn) {
   return detail::SendCase<T, F>(ch, std::move(value), std::move(fn));
 }
-/// A send case without a handler (Go's `case ch <- v:`).
-template <class T>
-[[nodiscard]] detail::SendCase<T, detail::NoHandler> send(const Chan<T>& ch,
-                                                          std::type_identity_t<T> value) {
-  return detail::SendCase<T, detail::NoHandler>(&ch, std::move(value), detail::NoHandler{});
+/// A send case without a handler (Go's `case ch <- v:`), on any channel
+/// argument the forms above take.
+template <class C, class V>
+[[nodiscard]] auto send(C&& ch, V&& value) {
+  return send(std::forward<C>(ch), std::forward<V>(value), detail::NoHandler{});
 }
 
 /// The default case: makes select non-blocking; @p fn() runs if no other
