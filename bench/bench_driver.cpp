@@ -7,7 +7,8 @@
 //   "not available here" (Go or Boost.Fiber not installed): the driver says
 //   so and measures the others.
 // Environment: BENCH_REPS (default 5) repetitions; BENCH_FIGURES (comma list)
-//   to run a subset.
+//   to run a subset. An argument --figures=a,b (before the programs) names
+//   the figures instead: other programs with other figures (select_bench).
 //
 // Method: for each repetition, for each figure, every implementation runs
 // once, one after another (alternating, so a noisy neighbour or a thermal
@@ -49,6 +50,10 @@ const Target kTargets[] = {
     {"spawn_1p", "<= 100 ns per goroutine", 100},
     {"skynet_2p", "<= 0.5x Go's time", 0.5, "go"},
     {"mem_blocked_1m", "<= 4.5 KiB per goroutine", 4.5},
+    // select and timers (issue 12; bench/select_bench.cpp)
+    {"select_ready_1p", "<= 0.7x Go's time", 0.7, "go"},
+    {"select_park_1p", "<= 0.7x Go's time", 0.7, "go"},
+    {"select_park_2p", "<= 0.7x Go's time", 0.7, "go"},
 };
 
 bool run_one(const Impl& impl, const std::string& figure, double* value, std::string* unit) {
@@ -88,7 +93,12 @@ int main(int argc, char** argv) {
   }
 #endif
   std::vector<Impl> impls;
+  std::string figure_arg;
   for (const std::string& arg : args) {
+    if (arg.rfind("--figures=", 0) == 0) {
+      figure_arg = arg.substr(10);
+      continue;
+    }
     auto eq = arg.find('=');
     if (eq == std::string::npos) {
       std::fprintf(stderr, "usage: %s NAME=PROGRAM ...\n", argv[0]);
@@ -107,7 +117,9 @@ int main(int argc, char** argv) {
   int reps = 5;
   if (const char* r = std::getenv("BENCH_REPS")) reps = std::max(1, std::atoi(r));
   std::vector<std::string> figures;
-  if (const char* f = std::getenv("BENCH_FIGURES")) {
+  const char* f = std::getenv("BENCH_FIGURES");
+  if (!f && !figure_arg.empty()) f = figure_arg.c_str();
+  if (f) {
     std::stringstream ss(f);
     for (std::string s; std::getline(ss, s, ',');)
       if (!s.empty()) figures.push_back(s);

@@ -24,9 +24,11 @@
 // of the P's ring, like a sleeper. check_timers may run on a goroutine's
 // stack (switch_from, while that goroutine is parking and still holds the
 // locks its park protects — e.g. the very channel it is about to wait on);
-// there a channel whose lock is taken is not waited for: the timer goes back
-// on the heap, due, and the next check_timers (on g0, or an idle M, which
-// sleeps no later than the earliest deadline) fires it.
+// there a channel's or timer's lock that is taken is not waited for (a
+// stop() on another M may hold the timer's lock while it waits for that
+// channel): the timer goes back on the heap, due, and the next check_timers
+// (on g0, or an idle M, which sleeps no later than the earliest deadline)
+// fires it.
 //
 // Lock order: a TimerCore's lock → the heap lock (tlock) → nothing; a
 // TimerCore's lock → a channel's lock. Nothing is taken under the heap lock.
@@ -223,7 +225,15 @@ enum class Fired { done, stale, busy };
 /// @p may_wait is false.
 Fired fire(const Entry& e, std::int64_t now, bool may_wait, G** wake) {
   TimerCore* t = e.t;
-  std::lock_guard<SpinLock> lk(t->lock);
+  // Without may_wait, neither lock is waited for: a stop() on another M may
+  // hold t->lock while it waits for the channel lock this parking goroutine
+  // holds.
+  if (may_wait) {
+    t->lock.lock();
+  } else if (!t->lock.try_lock()) {
+    return Fired::busy;
+  }
+  std::lock_guard<SpinLock> lk(t->lock, std::adopt_lock);
   if (!t->armed || e.gen != t->gen) return Fired::stale;
   detail::ChanCore* c = t->ch;
   if (may_wait) {
