@@ -31,6 +31,7 @@
 // in elem/success of the one it gets as for any parked goroutine.
 #include <algorithm>
 #include <memory>
+#include <new>
 #include <stdexcept>
 #include <string>
 
@@ -96,10 +97,10 @@ struct LockSet {
   int n;
 };
 
-void lock_all(const LockSet& s) noexcept {
+inline void lock_all(const LockSet& s) noexcept {
   for (int k = 0; k < s.n; ++k) s.chans[k]->lock.lock();
 }
-void unlock_all(const LockSet& s) noexcept {
+inline void unlock_all(const LockSet& s) noexcept {
   for (int k = 0; k < s.n; ++k) s.chans[k]->lock.unlock();
 }
 
@@ -134,7 +135,8 @@ constexpr int kSmall = 8;  // cases handled with stack arrays only
 }  // namespace
 
 int select_go(SelectCase* cases, int n, bool block) {
-  rt::G* gp = rt::current_g();
+  rt::M* m = rt::current_m();  // one call for both G and P (never cached across a park)
+  rt::G* gp = m ? m->curg : nullptr;
   if (gp == nullptr) {
     throw std::logic_error(
         "gort::select called outside gort::run — start the runtime with gort::run(main) "
@@ -147,16 +149,17 @@ int select_go(SelectCase* cases, int n, bool block) {
     rt::fatal("select with no cases was woken up (runtime bug)");
   }
 
-  // Scratch: pollorder (uint16), lockorder (channels), Waiters.
+  // Scratch: pollorder (uint16), lockorder (channels), Waiters (raw storage:
+  // constructed only if the select has to park).
   std::uint16_t poll_small[kSmall];
   ChanCore* lock_small[kSmall];
-  Waiter wait_small[kSmall];
+  alignas(Waiter) unsigned char wait_small[kSmall * sizeof(Waiter)];
   std::unique_ptr<std::uint16_t[]> poll_big;
   std::unique_ptr<ChanCore*[]> lock_big;
   std::unique_ptr<Waiter[]> wait_big;
   std::uint16_t* pollorder = poll_small;
   ChanCore** chans = lock_small;
-  Waiter* ws = wait_small;
+  Waiter* ws = reinterpret_cast<Waiter*>(wait_small);
   if (n > kSmall) {
     poll_big.reset(new std::uint16_t[n]);
     lock_big.reset(new ChanCore*[n]);
@@ -168,11 +171,11 @@ int select_go(SelectCase* cases, int n, bool block) {
 
   // Pass 0: a random poll order over the cases with a channel, and the
   // distinct channels in address order.
-  std::uint32_t& rnd = rt::current_p()->rand_state;
+  std::uint32_t& rnd = m->p->rand_state;
   int npoll = 0;
   for (int i = 0; i < n; ++i) {
     if (cases[i].c == nullptr) continue;  // nil channel or the default: never ready
-    std::uint32_t j = rand_below(rnd, static_cast<std::uint32_t>(npoll + 1));
+    std::uint32_t j = npoll == 0 ? 0 : rand_below(rnd, static_cast<std::uint32_t>(npoll + 1));
     pollorder[npoll] = pollorder[j];
     pollorder[j] = static_cast<std::uint16_t>(i);
     chans[npoll] = cases[i].c;
@@ -222,7 +225,7 @@ int select_go(SelectCase* cases, int n, bool block) {
   for (int i = 0; i < n; ++i) {
     SelectCase& sc = cases[i];
     if (sc.c == nullptr) continue;
-    Waiter& w = ws[i];
+    Waiter& w = *::new (&ws[i]) Waiter;
     w.g = gp;
     w.elem = sc.elem;
     w.success = false;
