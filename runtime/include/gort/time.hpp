@@ -91,7 +91,9 @@ class Timer {
   template <class Rep, class Period>
   explicit Timer(std::chrono::duration<Rep, Period> d)
       : ch_(1), core_(detail::timer_make(detail::clamp_ns(d), {}, ch_)) {}
+  /// Another handle to the same timer.
   Timer(const Timer& o) noexcept : ch_(o.ch_), core_(o.core_) { detail::timer_retain(core_); }
+  /// Makes this handle refer to @p o's timer.
   Timer& operator=(const Timer& o) noexcept {
     detail::timer_retain(o.core_);
     detail::timer_release(core_);
@@ -99,6 +101,7 @@ class Timer {
     core_ = o.core_;
     return *this;
   }
+  /// Drops this handle (an armed timer keeps running; see the top of this header).
   ~Timer() { detail::timer_release(core_); }
 
   /// The channel the expiry time is sent on (capacity 1; see the header).
@@ -135,7 +138,9 @@ class Ticker {
   template <class Rep, class Period>
   explicit Ticker(std::chrono::duration<Rep, Period> d)
       : ch_(1), core_(make(detail::clamp_ns(d))) {}
+  /// Another handle to the same ticker.
   Ticker(const Ticker& o) noexcept : ch_(o.ch_), core_(o.core_) { detail::timer_retain(core_); }
+  /// Makes this handle refer to @p o's ticker.
   Ticker& operator=(const Ticker& o) noexcept {
     detail::timer_retain(o.core_);
     detail::timer_release(core_);
@@ -143,6 +148,7 @@ class Ticker {
     core_ = o.core_;
     return *this;
   }
+  /// Drops this handle (an armed ticker keeps running; see the top of this header).
   ~Ticker() { detail::timer_release(core_); }
 
   /// The channel the ticks are sent on (capacity 1).
