@@ -33,15 +33,16 @@ enum class GStatus : std::uint8_t {
 /// Why a waiting goroutine is parked (printed as Go prints it).
 enum class WaitReason : std::uint8_t {
   none,
-  chan_receive,     ///< "chan receive"
-  chan_send,        ///< "chan send"
-  sleep,            ///< "sleep"
-  wait_group,       ///< "sync.WaitGroup.Wait"
-  mutex,            ///< "sync.Mutex.Lock"
-  io_wait,          ///< "IO wait" (Lab 04)
-  select,           ///< "select" (gort::select)
-  preempted,        ///< "preempted" (reserved, Lab 05)
-  select_no_cases,  ///< "select (no cases)" (gort::select() with no case: forever)
+  chan_receive,  ///< "chan receive"
+  chan_send,     ///< "chan send"
+  sleep,         ///< "sleep"
+  wait_group,    ///< "sync.WaitGroup.Wait"
+  mutex,         ///< "sync.Mutex.Lock"
+  io_wait,       ///< "IO wait" (Lab 04)
+  select,        ///< "select" (gort::select)
+  preempted,     ///< "preempted" (reserved, Lab 05)
+  /// "select (no cases)": gort::select() with no case, parked forever
+  select_no_cases,
 };
 
 /// A P's status (Go's _Pidle, _Prunning, _Psyscall, _Pdead).
