@@ -7,7 +7,9 @@
 //   "not available here" (Go or Boost.Fiber not installed): the driver says
 //   so and measures the others.
 // Environment: BENCH_REPS (default 5) repetitions; BENCH_FIGURES (comma list)
-//   to run a subset.
+//   to run a subset. An argument --figures=a,b names the figures instead, for
+//   programs with other figures (select_bench); BENCH_FIGURES then selects
+//   among those (none selected: the driver says so and exits 0).
 //
 // Method: for each repetition, for each figure, every implementation runs
 // once, one after another (alternating, so a noisy neighbour or a thermal
@@ -51,6 +53,10 @@ const Target kTargets[] = {
     {"skynet_2p", "<= 0.5x Go's time", 0.5, "go"},
     {"mem_blocked_1m", "<= 4.5 KiB per goroutine", 4.5},
     {"fib_2p", "<= 0.7x Go's time", 0.7, "go"},
+    // select and timers (issue 12; bench/select_bench.cpp)
+    {"select_ready_1p", "<= 0.7x Go's time", 0.7, "go"},
+    {"select_park_1p", "<= 0.7x Go's time", 0.7, "go"},
+    {"select_park_2p", "<= 0.7x Go's time", 0.7, "go"},
 };
 
 bool run_one(const Impl& impl, const std::string& figure, double* value, std::string* unit) {
@@ -90,7 +96,12 @@ int main(int argc, char** argv) {
   }
 #endif
   std::vector<Impl> impls;
+  std::string figure_arg;
   for (const std::string& arg : args) {
+    if (arg.rfind("--figures=", 0) == 0) {
+      figure_arg = arg.substr(10);
+      continue;
+    }
     auto eq = arg.find('=');
     if (eq == std::string::npos) {
       std::fprintf(stderr, "usage: %s NAME=PROGRAM ...\n", argv[0]);
@@ -108,11 +119,30 @@ int main(int argc, char** argv) {
   }
   int reps = 5;
   if (const char* r = std::getenv("BENCH_REPS")) reps = std::max(1, std::atoi(r));
-  std::vector<std::string> figures;
-  if (const char* f = std::getenv("BENCH_FIGURES")) {
-    std::stringstream ss(f);
+  auto split = [](const char* list) {
+    std::vector<std::string> out;
+    std::stringstream ss(list);
     for (std::string s; std::getline(ss, s, ',');)
-      if (!s.empty()) figures.push_back(s);
+      if (!s.empty()) out.push_back(s);
+    return out;
+  };
+  std::vector<std::string> figures;
+  if (!figure_arg.empty()) {
+    // This program's own figures; BENCH_FIGURES then picks among them (and
+    // may pick none of them: nothing to do, not an error).
+    figures = split(figure_arg.c_str());
+    if (const char* f = std::getenv("BENCH_FIGURES")) {
+      std::vector<std::string> wanted = split(f);
+      std::erase_if(figures, [&](const std::string& x) {
+        return std::find(wanted.begin(), wanted.end(), x) == wanted.end();
+      });
+      if (figures.empty()) {
+        std::printf("# none of %s is in BENCH_FIGURES: nothing to measure\n", figure_arg.c_str());
+        return 0;
+      }
+    }
+  } else if (const char* f = std::getenv("BENCH_FIGURES")) {
+    figures = split(f);
   } else {
     for (const char* f : gort_bench::kFigures) figures.push_back(f);
   }

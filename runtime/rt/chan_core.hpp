@@ -13,9 +13,14 @@
 //     goroutine's own stack, and points at that goroutine's element slot:
 //     the partner copies the element straight into (or out of) it, then
 //     ready()s the goroutine. Whoever dequeues a Waiter owns the wake-up.
+//     A goroutine in gort::select has one Waiter on each of its channels;
+//     the queue's pop() (provided, below) hands out only the one that wins
+//     the select and silently drops the others, so chan.cpp needs nothing
+//     special for select (runtime/rt/select.cpp, Go's selectgo).
 //   * `closed`.
-// Invariants: recvq non-empty ⇒ count == 0; sendq non-empty ⇒ count ==
-// capacity (an unbuffered channel is always both "empty" and "full").
+// Invariants: recvq holds a Waiter that pop() would return ⇒ count == 0;
+// sendq holds one ⇒ count == capacity (an unbuffered channel is always both
+// "empty" and "full").
 #pragma once
 
 #include <atomic>
@@ -32,12 +37,84 @@ namespace gort::detail {
 
 /// A goroutine parked on a channel (Go's sudog), or in WaitGroup::wait or
 /// Mutex::lock (which use only g and next). Lives on that goroutine's stack.
-/// Queued in a WaiterQueue (gort/sync.hpp): push(w), pop(), empty().
+/// Queued in a WaiterQueue (gort/sync.hpp) or, on a channel, a ChanWaitQueue:
+/// push(w), pop(), empty().
 struct Waiter {
   rt::G* g = nullptr;      ///< the parked goroutine
   void* elem = nullptr;    ///< its element slot: the value to send, or where to receive
   bool success = false;    ///< set by the waker: true = element transferred, false = closed
   Waiter* next = nullptr;  ///< FIFO link
+  Waiter* prev = nullptr;  ///< ChanWaitQueue only: the backward link
+  /// gort::select only (null otherwise): the select's "done" word, shared by
+  /// the Waiters it queued on every case's channel. ChanWaitQueue::pop
+  /// claims a select Waiter by CAS-ing it from null to that Waiter; a Waiter
+  /// whose select another channel already won is dropped, not returned.
+  std::atomic<Waiter*>* select_done = nullptr;
+};
+
+/// A channel's queue of parked goroutines (recvq, sendq): a FIFO of Waiters,
+/// doubly linked so that a select can take its Waiters back out of the
+/// channels it did not win (Go's waitq with dequeue/dequeueSudoG). Guarded
+/// by the channel's lock. Provided with Lab 03 (runtime/rt/select.cpp is its
+/// other user): chan.cpp only needs push and pop.
+struct ChanWaitQueue {
+  Waiter* head = nullptr;
+  Waiter* tail = nullptr;
+
+  /// Appends @p w.
+  void push(Waiter* w) noexcept {
+    w->next = nullptr;
+    w->prev = tail;
+    if (tail) {
+      tail->next = w;
+    } else {
+      head = w;
+    }
+    tail = w;
+  }
+  /// Removes and returns the oldest Waiter the caller may complete, or
+  /// nullptr if none. A select's Waiter is returned only if this pop wins
+  /// its select (whose other Waiters then stay queued until the select
+  /// takes them out); one whose select is already decided is dropped and
+  /// the next one tried. The caller owns the returned Waiter: it fills in
+  /// elem and success and readies w->g.
+  Waiter* pop() noexcept {
+    for (;;) {
+      Waiter* w = head;
+      if (!w) return nullptr;
+      unlink(w);
+      if (w->select_done) {
+        Waiter* none = nullptr;
+        if (!w->select_done->compare_exchange_strong(none, w, std::memory_order_acq_rel,
+                                                     std::memory_order_acquire)) {
+          continue;  // its select was won on another channel
+        }
+      }
+      return w;
+    }
+  }
+  /// Takes @p w out if it is still queued here (a select's Waiter that lost);
+  /// does nothing if a pop already took it.
+  void remove(Waiter* w) noexcept {
+    if (w->prev || head == w) unlink(w);
+  }
+  /// True if nothing is queued (select Waiters that already lost included).
+  bool empty() const noexcept { return head == nullptr; }
+
+ private:
+  void unlink(Waiter* w) noexcept {
+    if (w->prev) {
+      w->prev->next = w->next;
+    } else {
+      head = w->next;
+    }
+    if (w->next) {
+      w->next->prev = w->prev;
+    } else {
+      tail = w->prev;
+    }
+    w->next = w->prev = nullptr;
+  }
 };
 
 /// The shared state of one channel (allocated with its buffer after it).
@@ -52,8 +129,8 @@ struct ChanCore {
   std::size_t recvx = 0;     ///< oldest element
   bool closed = false;
   const ElemOps* ops = nullptr;  ///< null: trivially copyable (memcpy)
-  WaiterQueue recvq;             ///< parked receivers
-  WaiterQueue sendq;             ///< parked senders
+  ChanWaitQueue recvq;           ///< parked receivers
+  ChanWaitQueue sendq;           ///< parked senders
   unsigned char* buf = nullptr;  ///< capacity * elem_size bytes
 
   /// Address of buffer slot @p i.
@@ -104,6 +181,20 @@ struct ChanCore {
     }
   }
 };
+
+// ---- provided, runtime/rt/select.cpp: the non-blocking halves of send and
+// receive, for gort::select and the timers. The caller holds c->lock; a G
+// to wake is returned in *wake, to be readied after every lock is released.
+
+/// Send without blocking on an open channel (the caller has checked
+/// c->closed): hands the element at @p elem to a parked receiver (*wake =
+/// its G) or buffers it, and returns true; returns false (nothing done)
+/// when it would block.
+bool chan_try_send_locked(ChanCore* c, void* elem, rt::G** wake);
+/// Receive without blocking into the uninitialised slot @p out: from a
+/// parked sender (*wake = its G) or the buffer (*ok = true), or closed and
+/// drained (*ok = false); returns false (nothing done) when it would block.
+bool chan_try_recv_locked(ChanCore* c, void* out, bool* ok, rt::G** wake);
 
 /// park()'s unlock function for channels: releases c->lock on g0, after the
 /// parking goroutine's context is saved. Always returns true.

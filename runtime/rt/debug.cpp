@@ -73,6 +73,8 @@ const char* to_string(WaitReason r) noexcept {
       return "select";
     case WaitReason::preempted:
       return "preempted";
+    case WaitReason::select_no_cases:
+      return "select (no cases)";
   }
   return "?";
 }

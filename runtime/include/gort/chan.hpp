@@ -184,6 +184,10 @@ class Chan {
   /// True if both handles refer to the same channel.
   friend bool operator==(const Chan& a, const Chan& b) noexcept { return a.core_ == b.core_; }
 
+  /// The runtime's channel object, for gort::select and the timers
+  /// (gort/select.hpp, gort/time.hpp); not for programs.
+  detail::ChanCore* core() const noexcept { return core_; }
+
  private:
   /// The most elements a buffer may hold: its size must fit a ptrdiff_t.
   static constexpr std::size_t kMaxCapacity = static_cast<std::size_t>(PTRDIFF_MAX) / sizeof(T);

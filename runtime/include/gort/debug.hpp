@@ -39,8 +39,10 @@ enum class WaitReason : std::uint8_t {
   wait_group,    ///< "sync.WaitGroup.Wait"
   mutex,         ///< "sync.Mutex.Lock"
   io_wait,       ///< "IO wait" (Lab 04)
-  select,        ///< "select" (reserved)
+  select,        ///< "select" (gort::select)
   preempted,     ///< "preempted" (reserved, Lab 05)
+  /// "select (no cases)": gort::select() with no case, parked forever
+  select_no_cases,
 };
 
 /// A P's status (Go's _Pidle, _Prunning, _Psyscall, _Pdead).

@@ -1,7 +1,8 @@
 // gort — the public goroutine API of the finished runtime (Lab 03).
 //
 // This is the header programs include. It offers what Go's `go` statement,
-// runtime.Gosched, time.Sleep, `chan T`, sync.WaitGroup and sync.Mutex offer:
+// runtime.Gosched, time.Sleep, `chan T`, sync.WaitGroup and sync.Mutex offer,
+// plus `select` (gort/select.hpp) and time.After/Timer/Ticker (gort/time.hpp):
 //
 //     int main() {
 //       return gort::run([] {
@@ -42,7 +43,9 @@
 
 #include "gort/chan.hpp"
 #include "gort/debug.hpp"
+#include "gort/select.hpp"
 #include "gort/sync.hpp"
+#include "gort/time.hpp"
 
 namespace gort {
 
