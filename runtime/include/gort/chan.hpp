@@ -157,14 +157,14 @@ class Chan {
   /// Sends @p v: waits for a receiver (unbuffered) or a free slot (buffered).
   /// Panics (exit code 2) if the channel is or becomes closed.
   /// Throws std::logic_error outside gort::run.
-  void send(T v) const { detail::chan_send(core(), &v); }
+  void send(T v) const { detail::chan_send(checked_core(), &v); }
 
   /// Receives the next element, waiting for one; returns std::nullopt once
   /// the channel is closed and its buffer drained. Throws std::logic_error
   /// outside gort::run.
   std::optional<T> recv() const {
     alignas(T) unsigned char slot[sizeof(T)];
-    if (!detail::chan_recv(core(), slot)) return std::nullopt;
+    if (!detail::chan_recv(checked_core(), slot)) return std::nullopt;
     T* p = std::launder(reinterpret_cast<T*>(slot));
     std::optional<T> out(std::move(*p));
     p->~T();
@@ -174,7 +174,7 @@ class Chan {
   /// Closes the channel: blocked receivers get std::nullopt, blocked senders
   /// panic. Panics (exit 2) if it is already closed. Throws
   /// std::logic_error outside gort::run.
-  void close() const { detail::chan_close(core()); }
+  void close() const { detail::chan_close(checked_core()); }
 
   /// Number of elements buffered right now (0 for a moved-from handle).
   std::size_t size() const noexcept { return core_ ? detail::chan_len(core_) : 0; }
@@ -206,7 +206,7 @@ class Chan {
   }
 
   /// The channel; throws std::logic_error for a moved-from handle.
-  detail::ChanCore* core() const {
+  detail::ChanCore* checked_core() const {
     if (core_ == nullptr) [[unlikely]]
       detail::chan_moved_from();
     return core_;
