@@ -50,10 +50,15 @@ int main() {
       for (;;) {
         gort::select(
             gort::recv(reads,
-                       [&](std::optional<ReadOp> read) { read->resp.send(state[read->key]); }),
+                       [&](std::optional<ReadOp> read) {
+                         const ReadOp& r = read.value();
+                         r.resp.send(state[r.key]);
+                       }),
             gort::recv(writes, [&](std::optional<WriteOp> write) {
-              state[write->key] = write->val;
-              write->resp.send(true);
+              const WriteOp& w =
+                  write.value();  // value(), not ->: GCC -O2 warns maybe-uninitialized otherwise
+              state[w.key] = w.val;
+              w.resp.send(true);
             }));
       }
     });

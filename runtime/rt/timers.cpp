@@ -46,8 +46,8 @@
 #include "rt/chan_core.hpp"
 #include "rt/runq.hpp"
 #include "rt/sched.hpp"
-#include "rt/trace.hpp"
 #include "rt/spinlock.hpp"
+#include "rt/trace.hpp"
 
 namespace gort::detail {
 
