@@ -71,12 +71,9 @@ int main(int argc, char** argv) {
         static_cast<unsigned long long>(s.goroutines_created),
         static_cast<unsigned long long>(s.context_switches), 2L, last);
     std::printf(
-        "The scheduler decided because of: %llu go statements, %llu channel/sync parks,
-        "
-        "%llu yields, %llu exits, %llu sleeps (gort::debug::Stats::sched_*; see every
-        "
-        "one of them with GORT_TRACE=sieve.json, docs/TRACING.md).
-        ",
+        "The scheduler decided because of: %llu go statements, %llu channel/sync parks,\n"
+        "%llu yields, %llu exits, %llu sleeps (gort::debug::Stats::sched_*; see every\n"
+        "one of them with GORT_TRACE=sieve.json, docs/TRACING.md).\n",
         static_cast<unsigned long long>(s.sched_go),
         static_cast<unsigned long long>(s.sched_sync),
         static_cast<unsigned long long>(s.sched_yield),

@@ -66,7 +66,7 @@ struct Config {
   /// Path of a Chrome trace-event JSON file (Perfetto, chrome://tracing) to
   /// write this run's execution trace to when it ends (docs/TRACING.md).
   /// Each run overwrites it. nullptr: the GORT_TRACE environment variable if
-  /// set (later runs of the process then write <stem>.2.json, .3, ...), else
+  /// set (later runs of the process then write \<stem\>.2.json, .3, ...), else
   /// no trace.
   const char* trace = nullptr;
 };
