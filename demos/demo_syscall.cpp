@@ -6,18 +6,24 @@
 // handed it to another thread. When the read returns, G3 goes back to a run
 // queue, and the thread it blocked is parked on the idle-M list for reuse.
 // Every line prints the kernel thread id, so "thread 1" and "thread 2" are
-// real threads. Then a few figures: short calls, bursts, an idle program.
+// real threads. Then the seed's three figures as scheduler snapshots
+// (demos/syscall_moments.hpp; `demo_syscall --dot DIR` also writes them as
+// Graphviz dot, the committed ones are solution/diagrams/syscall_*.svg), and
+// a few figures: short calls, bursts, an idle program.
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <gort/gort.hpp>
 
+#include "syscall_moments.hpp"
+
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -199,7 +205,12 @@ void figures() {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  std::string dot_dir = argc == 3 && std::string(argv[1]) == "--dot" ? argv[2] : "";
+  if (argc != 1 && dot_dir.empty()) {
+    std::fprintf(stderr, "usage: %s [--dot DIR]\n", argv[0]);
+    return 2;
+  }
   // The starter's hooks keep the P and count nothing: say what is missing
   // instead of showing a program that stalls.
   gort::run([] { (void)gort::syscall(::getppid); });
@@ -211,5 +222,15 @@ int main() {
   }
   std::printf("The seed's synchronous system call, on one P:\n");
   scenario();
+  std::printf("\nThe seed's three figures, as gort::debug::snapshot() saw them (one P):\n");
+  auto mo = syscall_moments::take();
+  for (int i = 0; i < 3; ++i) {
+    syscall_moments::print(mo.snap[i], syscall_moments::caption(i));
+    if (!dot_dir.empty()) {
+      std::string name = "syscall_" + std::to_string(i + 1);
+      std::ofstream f(dot_dir + "/" + name + ".dot");
+      syscall_moments::write_dot(f, mo.snap[i], name, syscall_moments::caption(i));
+    }
+  }
   figures();
 }

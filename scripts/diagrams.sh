@@ -4,7 +4,8 @@
 # from deterministic runs of the finished runtime on one P
 # (solution/demo/trace_diagrams.cpp): the timelines are drawn by
 # scripts/trace_timeline.py in event order (--logical), the G/M/P queue
-# picture by Graphviz dot from a .dot written by the run.
+# picture and Lab 05's three system-call figures by Graphviz dot from .dot
+# files written by the run.
 # --check regenerates into a temporary directory and fails if a timeline SVG
 # or the .dot differs from the committed one (the dot-rendered SVG is not
 # compared: it names the Graphviz version that drew it).
@@ -36,9 +37,11 @@ $tl "$tmp/lifetime.json" -o "$out/goroutine_lifetime.svg" --logical --tracks m,g
 $tl "$tmp/pingpong.json" -o "$out/pingpong_one_p.svg" --logical --tracks m,p,g \
   --title "Ping-pong over unbuffered channels beside a yielding goroutine, one P (runnext hand-offs)" >/dev/null
 cp "$tmp/gmp_queues.dot" "$out/gmp_queues.dot"
+syscall_dots="syscall_1.dot syscall_2.dot syscall_3.dot"  # Lab 05: the seed's three figures
+for f in $syscall_dots; do cp "$tmp/$f" "$out/$f"; done
 if [ $check = 1 ]; then
   bad=0
-  for f in goroutine_lifetime.svg pingpong_one_p.svg gmp_queues.dot; do
+  for f in goroutine_lifetime.svg pingpong_one_p.svg gmp_queues.dot $syscall_dots; do
     if ! cmp -s "$out/$f" "$committed/$f"; then
       echo "diagrams: solution/diagrams/$f does not regenerate identically (run 'make diagrams' and commit)"
       diff <(head -c 4000 "$committed/$f") <(head -c 4000 "$out/$f") | head -10 || true
@@ -49,8 +52,8 @@ if [ $check = 1 ]; then
   exit $bad
 fi
 if command -v dot >/dev/null; then
-  dot -Tsvg "$out/gmp_queues.dot" -o "$out/gmp_queues.svg"
+  for f in gmp_queues.dot $syscall_dots; do dot -Tsvg "$out/$f" -o "$out/${f%.dot}.svg"; done
 else
-  echo "diagrams: Graphviz dot not found: gmp_queues.svg not redrawn (apt-get install graphviz)" >&2
+  echo "diagrams: Graphviz dot not found: gmp_queues.svg, syscall_*.svg not redrawn (apt-get install graphviz)" >&2
 fi
 echo "diagrams: written to solution/diagrams/"

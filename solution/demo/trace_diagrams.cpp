@@ -13,10 +13,16 @@
 //                   classic articles draw it, from gort::debug::snapshot()
 //                   taken by the running goroutine after it started 300
 //                   others: 256 fit the ring, so half of it went to the GRQ.
+//   syscall_1.dot   the seed's three synchronous-system-call figures: G1
+//   syscall_2.dot   running, G1 blocked in read(2) while another M runs the
+//   syscall_3.dot   P, G1 back on a run queue and its M parked
+//                   (demos/syscall_moments.hpp, shared with demo_syscall).
 //
 // scripts/trace_timeline.py draws the traces (--logical: in event order), dot
 // the graph. Usage: trace_diagrams OUTDIR
 #include <gort/gort.hpp>
+
+#include "../../demos/syscall_moments.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -150,5 +156,11 @@ int main(int argc, char** argv) {
   lifetime(dir + "/lifetime.json");
   pingpong(dir + "/pingpong.json");
   gmp_queues(dir + "/gmp_queues.dot");
+  auto mo = syscall_moments::take();
+  for (int i = 0; i < 3; ++i) {
+    std::string name = "syscall_" + std::to_string(i + 1);
+    std::ofstream f(dir + "/" + name + ".dot");
+    syscall_moments::write_dot(f, mo.snap[i], name, syscall_moments::caption(i));
+  }
   return 0;
 }
