@@ -64,8 +64,12 @@ def main():
             names[(e["pid"], e["tid"])] = e["args"]["name"]
     slices = [e for e in events if e.get("ph") == "X"]
     instants = [e for e in events if e.get("ph") == "i"]
-    t_lo = a.t_from if a.t_from is not None else min((e["ts"] for e in slices), default=0)
-    t_hi = a.t_to if a.t_to is not None else max((e["ts"] + e["dur"] for e in slices), default=1)
+    # The range covers the instants too: a goroutine's exit can come after the
+    # last slice ends (main's, as the run stops), and must not be cut off.
+    t_lo = a.t_from if a.t_from is not None else min(
+        [e["ts"] for e in slices] + [e["ts"] for e in instants], default=0)
+    t_hi = a.t_to if a.t_to is not None else max(
+        [e["ts"] + e["dur"] for e in slices] + [e["ts"] for e in instants], default=1)
     if t_hi <= t_lo:
         t_hi = t_lo + 1
 
