@@ -74,8 +74,7 @@ int main(int argc, char** argv) {
         "The scheduler decided because of: %llu go statements, %llu channel/sync parks,\n"
         "%llu yields, %llu exits, %llu sleeps (gort::debug::Stats::sched_*; see every\n"
         "one of them with GORT_TRACE=sieve.json, docs/TRACING.md).\n",
-        static_cast<unsigned long long>(s.sched_go),
-        static_cast<unsigned long long>(s.sched_sync),
+        static_cast<unsigned long long>(s.sched_go), static_cast<unsigned long long>(s.sched_sync),
         static_cast<unsigned long long>(s.sched_yield),
         static_cast<unsigned long long>(s.sched_exit),
         static_cast<unsigned long long>(s.sched_sleep));
