@@ -201,7 +201,12 @@ GRADED_TEST("poller: OS threads stay within procs plus a small constant", 6,
       kN, kProcs, [] {}, &finished);
   std::uint64_t threads = gort::debug::stats().threads;
   CHECK_MESSAGE(finished == kN, finished, " of ", kN, " readers got their byte");
-  CHECK_MESSAGE(threads <= kProcs + 3, threads, " OS threads ran ", kN, " connections on ", kProcs,
+  // "A small constant": besides one M per P, an M that dropped its P may be
+  // blocked in the poller or still on its way to the idle list when the next
+  // wakep starts another (more often on a loaded machine, and with the Lab 06
+  // starter's unlimited spinning): 6 have been seen on 2 Ps. A poller that
+  // needs a thread per waiting connection makes about 1000.
+  CHECK_MESSAGE(threads <= kProcs + 6, threads, " OS threads ran ", kN, " connections on ", kProcs,
                 " Ps: a goroutine waiting for I/O parks; it must not hold (or need) a thread");
 }
 
