@@ -70,12 +70,15 @@ int fd_budget(int want) {
 void hold(int n) {
   auto ln = gort::net::listen("127.0.0.1:0");
   std::atomic<int> parked{0};
+  gort::WaitGroup accepting;  // ln must outlive the acceptor's accept()
+  accepting.add(1);
   gort::go([&] {
     for (;;) {
       gort::net::Conn c;
       try {
         c = ln.accept();
       } catch (const gort::net::ClosedError&) {
+        accepting.done();
         return;
       }
       gort::go([&parked, c = std::move(c)]() mutable {
@@ -102,6 +105,7 @@ void hold(int n) {
       n, (after - before) / 1024.0, (after - before) / n);
   clients.clear();  // closing the clients ends the server goroutines (EOF)
   ln.close();
+  accepting.wait();
 }
 
 }  // namespace
@@ -120,12 +124,17 @@ int main(int argc, char** argv) {
         auto ln = gort::net::listen("127.0.0.1:0");
         std::printf("echo server on %s: %d client connections, %zu-byte messages, %d s, %d Ps\n",
                     ln.addr().c_str(), conns, size, seconds, procs);
-        gort::go([&ln] {
+        // The acceptor says when it is out of accept(): ln must outlive it (a
+        // goroutine woken by ln.close() may still run on another thread).
+        gort::WaitGroup accepting;
+        accepting.add(1);
+        gort::go([&] {
           for (;;) {
             gort::net::Conn c;
             try {
               c = ln.accept();
             } catch (const gort::net::ClosedError&) {
+              accepting.done();
               return;
             }
             gort::go([c = std::move(c)]() mutable { echo(c); });
@@ -162,6 +171,7 @@ int main(int argc, char** argv) {
         wg.wait();
         elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         ln.close();
+        accepting.wait();
         if (hold_n > 0) hold(hold_n);
         return errors.load() == 0 ? 0 : 1;
       },

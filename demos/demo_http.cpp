@@ -55,12 +55,16 @@ void serve_conn(gort::net::Conn& c) {
   }
 }
 
-void accept_loop(gort::net::Listener& ln) {
+/// Accepts until @p ln is closed, then says so on @p done: the caller
+/// waits for that before @p ln goes out of scope (a goroutine woken by the
+/// close may still be inside accept() on another thread).
+void accept_loop(gort::net::Listener& ln, gort::WaitGroup& done) {
   for (;;) {
     gort::net::Conn c;
     try {
       c = ln.accept();
     } catch (const gort::net::ClosedError&) {
+      done.done();
       return;
     }
     gort::go([c = std::move(c)]() mutable { serve_conn(c); });
@@ -88,14 +92,20 @@ int main(int argc, char** argv) {
           auto ln = gort::net::listen("127.0.0.1:" + std::to_string(port));
           std::printf("serving http://%s/ for %d s (Ctrl-C to stop)\n", ln.addr().c_str(), seconds);
           std::fflush(stdout);
-          gort::go([&ln] { accept_loop(ln); });
+          gort::WaitGroup accepting;
+          accepting.add(1);
+          gort::go([&] { accept_loop(ln, accepting); });
           gort::sleep_for(std::chrono::seconds(seconds));
+          ln.close();
+          accepting.wait();
           std::printf("served %ld requests\n", served.load());
           return 0;
         }
         constexpr int kConns = 8, kRequests = 500;
         auto ln = gort::net::listen("127.0.0.1:0");
-        gort::go([&ln] { accept_loop(ln); });
+        gort::WaitGroup accepting;
+        accepting.add(1);
+        gort::go([&] { accept_loop(ln, accepting); });
         std::atomic<long> ok{0};
         auto start = std::chrono::steady_clock::now();
         gort::WaitGroup wg;
@@ -126,6 +136,7 @@ int main(int argc, char** argv) {
         wg.wait();
         double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         ln.close();
+        accepting.wait();  // the acceptor is out of ln before ln is destroyed
         std::printf(
             "HTTP/1.1 keep-alive: %ld of %d requests answered \"Hello, World!\" "
             "over %d connections, %.0f requests/s\n",
